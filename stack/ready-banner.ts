@@ -1,0 +1,64 @@
+import pg from 'pg';
+import type { StackConfig } from './stack-config.js';
+
+interface AdminRule {
+  name: string;
+  upstream: string;
+  methods?: string[] | null;
+  path?: string | null;
+  prefix?: string | null;
+}
+
+/** Prints where everything listens, where each route goes, and a first request to try. */
+export async function printReadyBanner(config: StackConfig, legacyUrl: string): Promise<void> {
+  const facade = `http://127.0.0.1:${config.STRANGLER_PORT}`;
+  const admin = `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}`;
+  const rules = await fetchRules(admin);
+  const sampleCardId = await newestCardId(legacyUrl);
+  const lines = [
+    '',
+    'strangler example is up',
+    `  facade         ${facade}   (admin ${admin}/rules, ${admin}/status)`,
+    `  legacy         http://127.0.0.1:${config.LEGACY_PORT}`,
+    `  cards-service  http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
+    `  rules file     ${config.routesFile}`,
+    '',
+    'routes (first match wins):',
+    ...rules.map(
+      (rule) => `  ${describeMatch(rule).padEnd(28)} -> ${rule.upstream.padEnd(14)} (${rule.name})`,
+    ),
+    '',
+    'try:',
+    `  curl -i ${facade}/cards/${sampleCardId ?? '<card-id>'}`,
+    '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
+    '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+    '',
+    'Ctrl-C stops everything.',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function fetchRules(adminUrl: string): Promise<AdminRule[]> {
+  const response = await fetch(`${adminUrl}/rules`);
+  const body = (await response.json()) as { rules?: AdminRule[] };
+  return body.rules ?? [];
+}
+
+function describeMatch(rule: AdminRule): string {
+  const methods = rule.methods?.length ? rule.methods.join(',') : 'ANY';
+  const target = rule.path ?? (rule.prefix ? `${rule.prefix}/**` : '/**');
+  return `${methods} ${target}`;
+}
+
+async function newestCardId(legacyUrl: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: legacyUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      "SELECT id FROM cards WHERE status = 'published' ORDER BY created_at DESC, id DESC LIMIT 1",
+    );
+    return rows[0]?.id;
+  } finally {
+    await client.end();
+  }
+}

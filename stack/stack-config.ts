@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+  .optional();
+
+/** Everything `npm start` can be told through the environment, validated once. */
+const stackConfigSchema = z.object({
+  /** An existing PostgreSQL server to create the example databases on, instead of the embedded one. */
+  STRANGLER_PG_URL: postgresUrl,
+  /** Use these databases as they are (created and migrated by you or by this command). */
+  LEGACY_DATABASE_URL: postgresUrl,
+  CARDS_DATABASE_URL: postgresUrl,
+  STRANGLER_PG_PORT: port(54320),
+  LEGACY_PORT: port(3001),
+  CARDS_SERVICE_PORT: port(3002),
+  CARDS_EVENTS_PORT: port(3012),
+  STRANGLER_PORT: port(8080),
+  STRANGLER_ADMIN_PORT: port(8081),
+  STRANGLER_ROUTES_FILE: z.string().min(1).default('routes.yaml'),
+  SEED: z.coerce.number().int().default(42),
+  AUTH_TOKEN_SECRET: z.string().min(8).default('strangler-example-secret'),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema> & { routesFile: string };
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const parsed = stackConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new Error(`invalid environment for npm start:\n${problems.join('\n')}`);
+  }
+  return { ...parsed.data, routesFile: path.resolve(parsed.data.STRANGLER_ROUTES_FILE) };
+}
