@@ -1,0 +1,163 @@
+/**
+ * The programmatic API: start the data plane and the admin plane over one rules file, watch the
+ * file, and hand back handles. `main.ts` (the process entry), the stack runner and the e2e tests
+ * all start the facade through `startFacade`.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { pino, type Logger } from 'pino';
+
+import { createAdminServer } from './admin/admin-server.js';
+import { createUndiciCore } from './proxy/forward-request.js';
+import type { ProxyCore, ProxyCoreOptions } from './proxy/proxy-core.js';
+import { createProxyServer } from './proxy/proxy-server.js';
+import {
+  ActiveRules,
+  type LoadedRules,
+  type ReloadError,
+  type ReloadOutcome,
+} from './rules/active-rules.js';
+import { watchRules } from './rules/watch-rules.js';
+
+export interface FacadeOptions {
+  /** Path of routes.yaml. Relative paths resolve against the working directory. */
+  readonly routesFile: string;
+  /** Listen address of both planes. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Data-plane port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Admin-plane port; 0 picks a free one. Default 8081. */
+  readonly adminPort?: number;
+  /** False forces X-Strangler-Route/-Upstream off (routes.yaml `settings.routeHeaders` also can). */
+  readonly routeHeaders?: boolean;
+  readonly connectTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+  /** Debounce of file events and interval of the stat poll; `false` turns watching off. */
+  readonly watch?: { readonly debounceMs?: number; readonly pollIntervalMs?: number } | false;
+  /** Source of `STRANGLER_UPSTREAM_<NAME>_URL` overrides. Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+  /** Swap the proxy core (benchmarks); default the undici core. */
+  readonly createCore?: (options: ProxyCoreOptions) => ProxyCore;
+  /** How long `close()` lets in-flight requests finish before cutting them. Default 5000. */
+  readonly shutdownGraceMs?: number;
+}
+
+export interface RunningFacade {
+  readonly host: string;
+  readonly port: number;
+  readonly adminPort: number;
+  /** `http://host:port` of the data plane. */
+  readonly url: string;
+  readonly adminUrl: string;
+  /** The rules snapshot in service (table, version, hash, loadedAt). */
+  currentRules(): LoadedRules;
+  lastReloadError(): ReloadError | null;
+  /** Re-reads the rules file now (the watcher does this on its own). */
+  reload(): Promise<ReloadOutcome>;
+  close(): Promise<void>;
+}
+
+export async function startFacade(options: FacadeOptions): Promise<RunningFacade> {
+  const logger = options.logger ?? pino({ name: 'strangler-facade' });
+  const host = options.host ?? '127.0.0.1';
+  const sourceName = displayName(options.routesFile);
+  const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
+    onLoaded: (loaded) =>
+      logger.info(
+        { version: loaded.version, hash: loaded.hash },
+        `rules reloaded from ${sourceName}`,
+      ),
+    onRefused: (error) =>
+      logger.error(
+        { errors: error.errors, hash: error.hash },
+        `rules change REFUSED, still serving the last good rules:\n  ${error.errors.join('\n  ')}`,
+      ),
+  });
+
+  const coreOptions: ProxyCoreOptions = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
+  };
+  const core = (options.createCore ?? createUndiciCore)(coreOptions);
+  const proxy = createProxyServer({
+    rules,
+    core,
+    routeHeaders: options.routeHeaders ?? true,
+    logger,
+  });
+  const admin = createAdminServer(rules);
+
+  try {
+    await listen(proxy, options.port ?? 8080, host);
+    await listen(admin, options.adminPort ?? 8081, host);
+  } catch (error) {
+    proxy.close();
+    admin.close();
+    await core.close();
+    throw error;
+  }
+
+  const watcher =
+    options.watch === false
+      ? null
+      : watchRules(options.routesFile, {
+          debounceMs: options.watch?.debounceMs ?? 100,
+          pollIntervalMs: options.watch?.pollIntervalMs ?? 500,
+          onChange: () => void rules.reload(),
+          onWatchError: (error) =>
+            logger.warn({ err: error }, 'rules file watcher failed; polling only'),
+        });
+
+  const port = (proxy.address() as AddressInfo).port;
+  const adminPort = (admin.address() as AddressInfo).port;
+  let closing: Promise<void> | null = null;
+
+  return {
+    host,
+    port,
+    adminPort,
+    url: `http://${host}:${port}`,
+    adminUrl: `http://${host}:${adminPort}`,
+    currentRules: () => rules.current,
+    lastReloadError: () => rules.lastError,
+    reload: () => rules.reload(),
+    close() {
+      closing ??= (async () => {
+        watcher?.close();
+        await Promise.all([
+          stop(proxy, options.shutdownGraceMs ?? 5_000),
+          stop(admin, options.shutdownGraceMs ?? 5_000),
+        ]);
+        await core.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  server.listen(port, host);
+  await once(server, 'listening');
+}
+
+/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+async function stop(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}
+
+function displayName(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file));
+  return relative !== '' && !relative.startsWith('..') ? relative : file;
+}

@@ -1,0 +1,113 @@
+/**
+ * The default proxy core, on undici: one keep-alive `Pool` per upstream origin, created on first
+ * use and reused across rule reloads; `Pool#stream` pipes the upstream body straight into the
+ * client response (backpressure both ways, no buffering). A client that goes away aborts the
+ * upstream request through an AbortSignal, so nothing keeps reading from the upstream for nobody.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { Pool } from 'undici';
+
+import type { CompiledUpstream } from '../rules/compile-rules.js';
+import {
+  hasRequestBody,
+  type ForwardFailure,
+  type OutgoingRequest,
+  type ProxyCore,
+  type ProxyCoreOptions,
+} from './proxy-core.js';
+import { clientResponseHeaders } from './response-headers.js';
+
+export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        keepAliveTimeout: 4_000,
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  async function forwardRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    outgoing: OutgoingRequest,
+  ): Promise<ForwardFailure | null> {
+    const abort = new AbortController();
+    const onClientGone = (): void => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClientGone);
+    try {
+      await poolFor(outgoing.upstream.origin).stream(
+        {
+          path: outgoing.path,
+          method: outgoing.method,
+          headers: outgoing.headers as string[],
+          body: hasRequestBody(req) ? req : null,
+          signal: abort.signal,
+        },
+        ({ statusCode, headers }) => {
+          res.writeHead(statusCode, clientResponseHeaders(headers, outgoing.responseHeaders));
+          return res;
+        },
+      );
+      return null;
+    } catch (error) {
+      if (abort.signal.aborted) return null;
+      if (res.headersSent) {
+        res.destroy();
+        return null;
+      }
+      return describeFailure(error, outgoing.upstream, options);
+    } finally {
+      res.off('close', onClientGone);
+    }
+  }
+
+  return {
+    forwardRequest,
+    async close() {
+      const closing = [...pools.values()].map((pool) => pool.close());
+      pools.clear();
+      await Promise.allSettled(closing);
+    },
+  };
+}
+
+/** Maps a transport error to the status and message the client sees. */
+export function describeFailure(
+  error: unknown,
+  upstream: CompiledUpstream,
+  options: ProxyCoreOptions,
+): ForwardFailure {
+  const code = (error as { code?: unknown }).code;
+  const where = `upstream "${upstream.name}" (${upstream.origin})`;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return {
+        status: 504,
+        error: 'gateway_timeout',
+        message: `${where} did not accept a connection within ${options.connectTimeoutMs} ms`,
+      };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return {
+        status: 504,
+        error: 'gateway_timeout',
+        message: `${where} sent no response headers within ${options.headersTimeoutMs} ms`,
+      };
+    case 'ECONNREFUSED':
+      return { status: 502, error: 'bad_gateway', message: `${where} refused the connection` };
+    default: {
+      const detail = error instanceof Error ? error.message : String(error);
+      return { status: 502, error: 'bad_gateway', message: `${where} failed: ${detail}` };
+    }
+  }
+}
