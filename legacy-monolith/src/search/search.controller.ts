@@ -1,0 +1,16 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { Page } from '../common/page.js';
+import { SearchQueryDto } from './dto/search-query.dto.js';
+import type { SearchHit } from './search-hit.type.js';
+import { SearchService } from './search.service.js';
+
+@Controller('search')
+export class SearchController {
+  constructor(private readonly searchService: SearchService) {}
+
+  /** Full-text search of published cards; `q` is required (400 when missing or empty). */
+  @Get()
+  search(@Query() query: SearchQueryDto): Promise<Page<SearchHit>> {
+    return this.searchService.search(query);
+  }
+}
