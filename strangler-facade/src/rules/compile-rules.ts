@@ -65,6 +65,7 @@ export function compileRules(
   const errors: string[] = [];
   const upstreams: CompiledUpstream[] = [];
   const byName = new Map<string, CompiledUpstream>();
+  const broken = new Set<string>();
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     const envVar = upstreamEnvVar(name);
     const override = env[envVar];
@@ -73,6 +74,7 @@ export function compileRules(
     const problem = upstreamUrlProblem(url);
     if (problem) {
       errors.push(`${fromEnv ? envVar : `upstreams.${name}.url`}: ${problem}`);
+      broken.add(name);
       continue;
     }
     const compiled: CompiledUpstream = Object.freeze({
@@ -87,7 +89,7 @@ export function compileRules(
   }
   const upstreamNamed = (name: string, field: string): CompiledUpstream | undefined => {
     const found = byName.get(name);
-    if (!found && !errors.some((error) => error.includes(`.${name}.`))) {
+    if (!found && !broken.has(name)) {
       errors.push(`${field}: unknown upstream "${name}"`);
     }
     return found;

@@ -40,17 +40,23 @@ export function loadRules(text: string, sourceName: string): LoadRulesResult {
   const data: unknown = document.toJS();
   const parsed = routesFileSchema.safeParse(data);
   if (parsed.success) return { ok: true, config: parsed.data };
-  return {
-    ok: false,
-    errors: parsed.error.issues.map((issue) => {
-      const path = issue.path.filter((key) => typeof key !== 'symbol');
-      if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined)
-        path.push(issue.keys[0]);
-      const { line, col } = locate(document, lineCounter, path);
-      const field = formatFieldPath(path);
-      return `${sourceName}:${line}:${col} ${field === '' ? '(root)' : field}: ${issue.message}`;
-    }),
-  };
+  const located = parsed.error.issues.map((issue) => {
+    const path = issue.path.filter((key) => typeof key !== 'symbol');
+    if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+    const { line, col } = locate(document, lineCounter, path);
+    const field = formatFieldPath(path);
+    const message =
+      issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+        ? `required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
+        : issue.message;
+    return {
+      line,
+      col,
+      text: `${sourceName}:${line}:${col} ${field === '' ? '(root)' : field}: ${message}`,
+    };
+  });
+  located.sort((a, b) => a.line - b.line || a.col - b.col);
+  return { ok: false, errors: located.map((error) => error.text) };
 }
 
 /** `['rules', 2, 'upstream']` → `rules[2].upstream`. */
