@@ -19,7 +19,7 @@ describe('cards endpoints (contract: docs/contracts/cards-api.md)', () => {
     author = await insertUser(t.db);
     other = await insertUser(t.db);
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   describe('POST /cards', () => {
     it('creates a card: 201 CardView in contract key order, tags normalised and sorted', async () => {
