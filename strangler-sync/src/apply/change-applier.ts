@@ -1,0 +1,342 @@
+import pg from 'pg';
+import {
+  UNAVAILABLE_VALUE,
+  pickKey,
+  type ChangeEvent,
+  type ColumnValue,
+  type Row,
+} from '../change-event/change-event.js';
+import {
+  quoteIdent,
+  qualified,
+  sourceCast,
+  type CompiledTableMapping,
+} from '../mapping/table-mapping.js';
+import { syncTables, type SyncTables } from './sync-bookkeeping.js';
+
+/**
+ * The source position that wrote a row: (commit LSN of the source transaction, 1-based order of
+ * the change in it) for streamed changes, (consistent point of the snapshot, 0) for rows the
+ * initial load or a backfill read. Positions are compared as pairs. Streamed transactions arrive
+ * in commit order and every one committed after a snapshot's consistent point has a larger
+ * commit LSN, so "larger position" means "newer state of the row" for both kinds.
+ */
+export interface RowPosition {
+  lsn: string;
+  seq: number;
+}
+
+export type ApplyOutcome = 'applied' | 'skipped' | 'filtered' | 'dead-lettered';
+
+/** An event the `stop` policy refuses to go past. */
+export class DeadLetterStopError extends Error {
+  constructor(
+    readonly event: ChangeEvent,
+    readonly reason: Error,
+  ) {
+    super(
+      `change event for ${event.source.schema}.${event.source.table} (op ${event.op}, ` +
+        `source lsn ${event.source.lsn}) cannot be applied: ${reason.message}. ` +
+        'Dead-letter policy is "stop": the pipeline halts before this source transaction.',
+    );
+    this.name = 'DeadLetterStopError';
+  }
+}
+
+export interface ChangeApplierOptions {
+  pipeline: string;
+  /** Schema of the sync's bookkeeping tables in the target. */
+  targetSchema: string;
+  /** Keyed by source `schema.table`. */
+  mappings: Map<string, CompiledTableMapping>;
+  deadLetters: 'stop' | 'continue';
+}
+
+/**
+ * Applies change events to the target inside the caller's open transaction, idempotently:
+ * each event first claims its row in `_strangler_row_versions` with a compare-and-set that only
+ * succeeds when the event is newer than what wrote the row, then changes the row. Replays of
+ * anything already applied (a crash between the target commit and the slot acknowledgement, a
+ * snapshot row older than a streamed change) claim nothing and change nothing.
+ *
+ * Every event runs under a savepoint: one that fails (constraint, type) is rolled back alone and
+ * written to `_strangler_dead_letters` (policy `continue`), or stops the pipeline (`stop`).
+ */
+export class ChangeApplier {
+  private readonly tables: SyncTables;
+  private readonly sql = new Map<string, string>();
+
+  constructor(private readonly options: ChangeApplierOptions) {
+    this.tables = syncTables(options.targetSchema);
+  }
+
+  mappingFor(event: ChangeEvent): CompiledTableMapping | undefined {
+    return this.options.mappings.get(`${event.source.schema}.${event.source.table}`);
+  }
+
+  async apply(
+    client: pg.ClientBase,
+    event: ChangeEvent,
+    position: RowPosition,
+  ): Promise<ApplyOutcome> {
+    await client.query('SAVEPOINT strangler_event');
+    try {
+      const outcome = await this.applyUnguarded(client, event, position);
+      await client.query('RELEASE SAVEPOINT strangler_event');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT strangler_event');
+      await client.query('RELEASE SAVEPOINT strangler_event');
+      const cause = error instanceof Error ? error : new Error(String(error));
+      if (this.options.deadLetters === 'stop') throw new DeadLetterStopError(event, cause);
+      await this.writeDeadLetter(client, event, cause);
+      return 'dead-lettered';
+    }
+  }
+
+  /** Records an event that could not be applied (in the caller's transaction, or autocommit). */
+  async writeDeadLetter(client: pg.ClientBase, event: ChangeEvent, error: Error): Promise<void> {
+    const mapping = this.mappingFor(event);
+    await client.query(
+      `INSERT INTO ${this.tables.deadLetters} (pipeline, source_table, target_table, event, error)
+       VALUES ($1, $2, $3, $4::jsonb, $5)`,
+      [
+        this.options.pipeline,
+        `${event.source.schema}.${event.source.table}`,
+        mapping?.targetName ?? null,
+        JSON.stringify(event),
+        describeError(error),
+      ],
+    );
+  }
+
+  private async applyUnguarded(
+    client: pg.ClientBase,
+    event: ChangeEvent,
+    position: RowPosition,
+  ): Promise<ApplyOutcome> {
+    const mapping = this.mappingFor(event);
+    if (!mapping)
+      throw new Error(`no mapping for source table ${event.source.schema}.${event.source.table}`);
+    switch (event.op) {
+      case 'd': {
+        if (!event.before) throw new Error('delete event without before');
+        const key = pickKey(event.before, mapping.sourceKey);
+        return (await this.deleteRow(client, mapping, key, position)) ? 'applied' : 'skipped';
+      }
+      case 't':
+        await this.sweep(client, mapping, position);
+        return 'applied';
+      case 'c':
+      case 'r':
+      case 'u': {
+        const after = event.after;
+        if (!after) throw new Error(`"${event.op}" event without after`);
+        const key = pickKey(after, mapping.sourceKey);
+        if (event.op === 'u' && event.before && keyChanged(event.before, key, mapping)) {
+          // A primary key update: the old key's row is gone as of this change.
+          await this.deleteRow(client, mapping, pickKey(event.before, mapping.sourceKey), position);
+        }
+        const evaluated = await this.evaluate(client, mapping, after);
+        if (!evaluated.keep) {
+          await this.deleteRow(client, mapping, key, position);
+          return 'filtered';
+        }
+        if (!(await this.claim(client, mapping, key, position, false))) return 'skipped';
+        await this.upsert(client, mapping, after, evaluated.derived);
+        return 'applied';
+      }
+    }
+  }
+
+  /** Claims the row for `position` (compare-and-set on the version); false when not newer. */
+  private async claim(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    key: Row,
+    position: RowPosition,
+    deleted: boolean,
+  ): Promise<boolean> {
+    const sql = this.cached(`claim:${mapping.targetName}`, () => {
+      const keyArray = mapping.targetKey.map((k, i) => `$${i + 5}::${k.targetType}`).join(', ');
+      return `INSERT INTO ${this.tables.versions} AS v
+                (target_table, row_key, source_lsn, source_seq, deleted)
+              VALUES ($1, jsonb_build_array(${keyArray}), $2::pg_lsn, $3, $4)
+              ON CONFLICT (target_table, row_key) DO UPDATE
+                SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                    deleted = EXCLUDED.deleted
+                WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+              RETURNING 1`;
+    });
+    const result = await client.query(sql, [
+      mapping.targetName,
+      position.lsn,
+      position.seq,
+      deleted,
+      ...mapping.targetKey.map((k) => toParam(key[k.source])),
+    ]);
+    return result.rowCount === 1;
+  }
+
+  private async deleteRow(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    key: Row,
+    position: RowPosition,
+  ): Promise<boolean> {
+    if (!(await this.claim(client, mapping, key, position, true))) return false;
+    const sql = this.cached(`delete:${mapping.targetName}`, () => {
+      const where = mapping.targetKey
+        .map((k, i) => `${quoteIdent(k.target)} = $${i + 1}`)
+        .join(' AND ');
+      return `DELETE FROM ${qualified(mapping.target.schema, mapping.target.table)} WHERE ${where}`;
+    });
+    await client.query(
+      sql,
+      mapping.targetKey.map((k) => toParam(key[k.source])),
+    );
+    return true;
+  }
+
+  /** Filter and derived columns, computed by the target database over the source row. */
+  private async evaluate(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    after: Row,
+  ): Promise<{ keep: boolean; derived: (string | null)[] }> {
+    if (!mapping.predicate && mapping.derived.length === 0) return { keep: true, derived: [] };
+    const columns = mapping.source.columns.map((c) => c.name);
+    const unavailable = columns.filter((c) => after[c] === UNAVAILABLE_VALUE);
+    if (unavailable.length > 0)
+      throw new Error(
+        `column(s) ${unavailable.join(', ')} were not sent (unchanged TOAST) but the filter or ` +
+          'a derived column may read them: set REPLICA IDENTITY FULL on the source table',
+      );
+    const sql = this.cached(`evaluate:${mapping.sourceName}`, () => {
+      const row = columns
+        .map((c, i) => `$${i + 1}::${sourceCast(mapping.source, c)} AS ${quoteIdent(c)}`)
+        .join(', ');
+      const outputs = [
+        `(${mapping.predicate ?? 'true'})::boolean AS keep`,
+        ...mapping.derived.map((d, i) => `(${d.expression})::text AS d${i}`),
+      ];
+      return `SELECT ${outputs.join(', ')} FROM (SELECT ${row}) AS source_row`;
+    });
+    const result = await client.query<Record<string, string | boolean | null>>(
+      sql,
+      columns.map((c) => toParam(after[c])),
+    );
+    const first = result.rows[0] ?? {};
+    return {
+      keep: first.keep === true,
+      derived: mapping.derived.map((_, i) => (first[`d${i}`] ?? null) as string | null),
+    };
+  }
+
+  private async upsert(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    after: Row,
+    derived: (string | null)[],
+  ): Promise<void> {
+    const available = mapping.copied.filter((c) => after[c.source] !== UNAVAILABLE_VALUE);
+    const missing = mapping.copied.filter((c) => after[c.source] === UNAVAILABLE_VALUE);
+    const values = [...available.map((c) => toParam(after[c.source])), ...derived];
+    const columns = [...available.map((c) => c.target), ...mapping.derived.map((d) => d.target)];
+    const table = qualified(mapping.target.schema, mapping.target.table);
+    const keyColumns = mapping.targetKey.map((k) => k.target);
+    if (missing.length > 0) {
+      // Unchanged TOAST values: update the columns that were sent and leave these as they are.
+      const sets = columns.filter((c) => !keyColumns.includes(c));
+      const where = keyColumns.map((k) => `${quoteIdent(k)} = $${columns.indexOf(k) + 1}`);
+      const sql =
+        sets.length > 0
+          ? `UPDATE ${table} SET ${sets.map((c) => `${quoteIdent(c)} = $${columns.indexOf(c) + 1}`).join(', ')}
+              WHERE ${where.join(' AND ')}`
+          : `SELECT 1 FROM ${table} WHERE ${where.join(' AND ')}`;
+      const result = await client.query(sql, values);
+      if (result.rowCount !== 1)
+        throw new Error(
+          `row is not in ${mapping.targetName} and column(s) ` +
+            `${missing.map((c) => c.source).join(', ')} were not sent (unchanged TOAST): ` +
+            'backfill the table to copy it',
+        );
+      return;
+    }
+    const sql = this.cached(`upsert:${mapping.targetName}:${columns.join(',')}`, () => {
+      const sets = columns
+        .filter((c) => !keyColumns.includes(c))
+        .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+      return `INSERT INTO ${table} (${columns.map(quoteIdent).join(', ')})
+              VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+              ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
+              ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'}`;
+    });
+    await client.query(sql, values);
+  }
+
+  /**
+   * Deletes every target row of the mapping not written at or after `position`, and leaves a
+   * tombstone at `position` for each: a source TRUNCATE, or the end of a full copy (rows the
+   * snapshot did not see are gone from the source).
+   */
+  async sweep(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    position: RowPosition,
+  ): Promise<number> {
+    const table = qualified(mapping.target.schema, mapping.target.table);
+    const keyArray = `jsonb_build_array(${mapping.targetKey.map((k) => `t.${quoteIdent(k.target)}`).join(', ')})`;
+    const deleted = await client.query(
+      `WITH stale AS (
+         DELETE FROM ${table} AS t
+          WHERE NOT EXISTS (
+            SELECT 1 FROM ${this.tables.versions} v
+             WHERE v.target_table = $1 AND v.row_key = ${keyArray}
+               AND (v.source_lsn, v.source_seq) >= ($2::pg_lsn, $3::int))
+         RETURNING ${keyArray} AS row_key)
+       INSERT INTO ${this.tables.versions} AS v (target_table, row_key, source_lsn, source_seq, deleted)
+       SELECT $1, row_key, $2::pg_lsn, $3::int, true FROM stale
+       ON CONFLICT (target_table, row_key) DO UPDATE
+         SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq, deleted = true
+         WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)`,
+      [mapping.targetName, position.lsn, position.seq],
+    );
+    await client.query(
+      `UPDATE ${this.tables.versions} AS v
+          SET deleted = true, source_lsn = $2::pg_lsn, source_seq = $3::int
+        WHERE v.target_table = $1 AND NOT v.deleted
+          AND (v.source_lsn, v.source_seq) < ($2::pg_lsn, $3::int)`,
+      [mapping.targetName, position.lsn, position.seq],
+    );
+    return deleted.rowCount ?? 0;
+  }
+
+  private cached(key: string, build: () => string): string {
+    let sql = this.sql.get(key);
+    if (sql === undefined) {
+      sql = build();
+      this.sql.set(key, sql);
+    }
+    return sql;
+  }
+}
+
+function keyChanged(before: Row, key: Row, mapping: CompiledTableMapping): boolean {
+  return mapping.sourceKey.some(
+    (column) => before[column] !== undefined && String(before[column]) !== String(key[column]),
+  );
+}
+
+function toParam(value: ColumnValue | undefined): string | number | boolean | null {
+  return value === undefined ? null : value;
+}
+
+function describeError(error: Error): string {
+  const pgError = error as Error & { code?: string; detail?: string; constraint?: string };
+  const parts = [error.message];
+  if (pgError.code) parts.push(`sqlstate ${pgError.code}`);
+  if (pgError.constraint) parts.push(`constraint ${pgError.constraint}`);
+  if (pgError.detail) parts.push(pgError.detail);
+  return parts.join('; ');
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of a sync pipeline definition (`migrations/pipelines/<name>.pipeline.yaml`).
+ *
+ * ```yaml
+ * name: cards                      # defaults to the file name
+ * source:
+ *   urlEnv: LEGACY_DATABASE_URL    # or url: postgres://...
+ *   schema: public
+ * target:
+ *   urlEnv: CARDS_DATABASE_URL
+ *   schema: public
+ * slot: strangler_cards            # logical replication slot (pgoutput)
+ * publication: strangler_cards     # CREATE PUBLICATION ... FOR TABLE <the tables below>
+ * deadLetters: stop                # or continue
+ * snapshot: { chunkSize: 1000 }
+ * tables:
+ *   users:                         # source table
+ *     target: authors              # target table (default: same name)
+ *     include: [id, handle, display_name, banned_at]   # or drop: [...]
+ *     rename: { display_name: display_name }
+ *     derived: { handle_lower: "lower(handle)" }       # SQL over SOURCE column names
+ *     filter: { status: published }                    # column: value | [values] | null
+ *     where: "banned_at IS NULL"                       # SQL predicate over source columns
+ * ```
+ */
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a plain SQL identifier (letters, digits, _)')
+  .max(63, 'must be at most 63 characters (PostgreSQL identifier limit)');
+
+const slotName = z
+  .string()
+  .regex(/^[a-z0-9_]+$/, 'must be lower-case letters, digits and _ (replication slot rules)')
+  .max(63);
+
+const database = z
+  .strictObject({
+    url: z.string().min(1).optional(),
+    urlEnv: z.string().min(1).optional(),
+    schema: identifier.default('public'),
+  })
+  .refine((db) => db.url !== undefined || db.urlEnv !== undefined, {
+    message: 'give the database as url or urlEnv',
+  });
+
+const filterValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const tableMapping = z.strictObject({
+  target: identifier.optional(),
+  include: z.array(identifier).min(1).optional(),
+  drop: z.array(identifier).optional(),
+  rename: z.record(identifier, identifier).optional(),
+  derived: z.record(identifier, z.string().min(1)).optional(),
+  filter: z.record(identifier, z.union([filterValue, z.array(filterValue).min(1)])).optional(),
+  where: z.string().min(1).optional(),
+});
+
+const pipelineName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, _ and -')
+  .max(50);
+
+export const pipelineDefinitionSchema = z.strictObject({
+  name: pipelineName.optional(),
+  source: database,
+  target: database,
+  slot: slotName.optional(),
+  publication: identifier.optional(),
+  deadLetters: z.enum(['stop', 'continue']).default('stop'),
+  snapshot: z
+    .strictObject({
+      chunkSize: z.number().int().positive().default(1000),
+      enabled: z.boolean().default(true),
+    })
+    .default({ chunkSize: 1000, enabled: true }),
+  tables: z
+    .record(identifier, tableMapping.nullable())
+    .refine((tables) => Object.keys(tables).length > 0, { message: 'list at least one table' }),
+});
+
+export type PipelineDefinitionInput = z.input<typeof pipelineDefinitionSchema>;
+export type TableMappingDefinition = z.output<typeof tableMapping>;
+
+/** A validated definition with every default filled in. */
+export interface PipelineDefinition {
+  name: string;
+  source: { url?: string; urlEnv?: string; schema: string };
+  target: { url?: string; urlEnv?: string; schema: string };
+  slot: string;
+  publication: string;
+  deadLetters: 'stop' | 'continue';
+  snapshot: { chunkSize: number; enabled: boolean };
+  tables: Record<string, TableMappingDefinition>;
+}
+
+/** Validates a parsed definition; `fallbackName` (the file name) names it when `name` is absent. */
+export function parsePipelineDefinition(
+  input: unknown,
+  fallbackName: string,
+): { success: true; data: PipelineDefinition } | { success: false; error: z.ZodError } {
+  const parsed = pipelineDefinitionSchema.safeParse(input);
+  if (!parsed.success) return parsed;
+  const value = parsed.data;
+  const name = value.name ?? fallbackName;
+  const slotSafe = name.replace(/[^a-z0-9_]/g, '_');
+  const tables: Record<string, TableMappingDefinition> = {};
+  for (const [table, mapping] of Object.entries(value.tables)) tables[table] = mapping ?? {};
+  return {
+    success: true,
+    data: {
+      name,
+      source: value.source,
+      target: value.target,
+      slot: value.slot ?? `strangler_${slotSafe}`,
+      publication: value.publication ?? `strangler_${slotSafe}`,
+      deadLetters: value.deadLetters,
+      snapshot: value.snapshot,
+      tables,
+    },
+  };
+}

@@ -1,0 +1,295 @@
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import {
+  ensureSyncTables,
+  readSyncState,
+  syncTables,
+  writeSyncState,
+  type SyncState,
+} from '../apply/sync-bookkeeping.js';
+import {
+  createSlotWithSnapshot,
+  dropPublication,
+  dropSlot,
+  ensurePublication,
+  readSlot,
+  type ExportedSnapshot,
+  type SlotInfo,
+} from '../capture/replication-slot.js';
+import { maxLsn, normaliseLsn, ZERO_LSN, type Lsn } from '../lsn.js';
+import { syncMetrics } from '../metrics.js';
+import type { PipelineDefinition } from '../pipeline-definition/pipeline-definition.schema.js';
+import { copyTables, type SnapshotProgress } from '../snapshot/initial-load.js';
+import {
+  applierFor,
+  compileMappings,
+  connect,
+  databaseName,
+  resolveUrls,
+  type PipelineUrls,
+} from './pipeline-connections.js';
+import { ChangeStreamer } from './stream-changes.js';
+
+export type PipelineProgress =
+  SnapshotProgress | { phase: 'streaming'; pipeline: string; appliedLsn: Lsn };
+
+export interface StartPipelineOptions extends PipelineUrls {
+  onProgress?: (progress: PipelineProgress) => void;
+  logger?: Logger;
+}
+
+export interface PipelineStatus {
+  pipeline: string;
+  phase: 'starting' | 'snapshot' | 'streaming' | 'stopped' | 'failed';
+  /** Commit end LSN of the last source transaction committed in the target. */
+  appliedLsn: Lsn | null;
+  slot: SlotInfo | null;
+  deadLetters: number;
+  error: string | null;
+}
+
+export interface RunningPipeline {
+  /** Stops at a source transaction boundary, committing and acknowledging what is applied. */
+  stop(): Promise<void>;
+  status(): Promise<PipelineStatus>;
+  /** Settles when the pipeline ends: resolves after stop(), rejects when it fails. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Starts a pipeline: checks the mapping against both databases, creates the sync tables in the
+ * target, the publication and (first run) the slot with an exported snapshot; copies the tables
+ * in that snapshot (or finishes an interrupted copy); then streams from
+ * max(slot confirmed_flush, target applied LSN). Resolves once streaming has started.
+ */
+export async function startPipeline(
+  definition: PipelineDefinition,
+  options: StartPipelineOptions = {},
+): Promise<RunningPipeline> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const { sourceUrl, targetUrl } = resolveUrls(definition, options);
+  const pipeline = definition.name;
+  const schema = definition.target.schema;
+  let phase: PipelineStatus['phase'] = 'starting';
+  let failure: Error | null = null;
+
+  const source = await connect(sourceUrl);
+  const target = await connect(targetUrl);
+  let streamer: ChangeStreamer;
+  try {
+    const mappings = await compileMappings(definition, source, target);
+    const applier = applierFor(definition, mappings);
+    await ensureSyncTables(target, schema);
+    await ensurePublication(
+      source,
+      definition.publication,
+      mappings.map((m) => ({ schema: m.source.schema, table: m.source.table })),
+    );
+
+    let state = await readSyncState(target, schema, pipeline);
+    let slot = await readSlot(source, definition.slot);
+    if (slot && slot.plugin !== 'pgoutput')
+      throw new Error(`replication slot ${definition.slot} uses ${slot.plugin}, not pgoutput`);
+
+    if (!slot || !state || state.phase === 'snapshot') {
+      phase = 'snapshot';
+      let snapshot: ExportedSnapshot;
+      if (!slot) {
+        if (state?.phase === 'streaming')
+          logger.warn(
+            { pipeline, slot: definition.slot },
+            'replication slot is gone: changes since the last run were lost, copying all tables again',
+          );
+        // A new slot: its exported snapshot is exactly the state the slot streams from.
+        snapshot = await createSlotWithSnapshot(sourceUrl, definition.slot, { temporary: false });
+        await target.query(`DELETE FROM ${syncTables(schema).progress} WHERE pipeline = $1`, [
+          pipeline,
+        ]);
+        state = {
+          pipeline,
+          slot: definition.slot,
+          phase: 'snapshot',
+          snapshotLsn: normaliseLsn(snapshot.consistentPoint),
+          appliedLsn: null,
+          appliedSourceTime: null,
+          updatedAt: new Date(),
+        };
+        await writeSyncState(target, schema, state);
+      } else {
+        // The slot survived but the copy did not finish (its snapshot died with the process
+        // that exported it). A temporary slot exports a fresh snapshot at a later point S: the
+        // rest is copied as of S, and the stream replays from the slot's older position; the
+        // row versions make replayed changes older than S no-ops for rows copied at S.
+        snapshot = await createSlotWithSnapshot(
+          sourceUrl,
+          `${definition.slot}_resume_${process.pid}`,
+          {
+            temporary: true,
+          },
+        );
+        state = {
+          pipeline,
+          slot: definition.slot,
+          phase: 'snapshot',
+          snapshotLsn: state?.snapshotLsn ?? slot.confirmedFlushLsn,
+          appliedLsn: state?.appliedLsn ?? null,
+          appliedSourceTime: state?.appliedSourceTime ?? null,
+          updatedAt: new Date(),
+        };
+        await writeSyncState(target, schema, state);
+      }
+      try {
+        if (definition.snapshot.enabled) {
+          logger.info({ pipeline, consistentPoint: snapshot.consistentPoint }, 'initial load');
+          await copyTables({
+            pipeline,
+            sourceUrl,
+            sourceDb: databaseName(sourceUrl),
+            target,
+            targetSchema: schema,
+            mappings,
+            applier,
+            chunkSize: definition.snapshot.chunkSize,
+            snapshotName: snapshot.snapshotName,
+            consistentPoint: snapshot.consistentPoint,
+            marker: 'true',
+            logger,
+            onProgress: options.onProgress,
+          });
+        }
+      } finally {
+        await snapshot.release();
+      }
+      state = { ...state, phase: 'streaming' };
+      await writeSyncState(target, schema, state);
+      slot = await readSlot(source, definition.slot);
+    }
+
+    const appliedLsn = state.appliedLsn ? normaliseLsn(state.appliedLsn) : ZERO_LSN;
+    const startLsn = maxLsn(slot?.confirmedFlushLsn, appliedLsn);
+    logger.info({ pipeline, startLsn, appliedLsn }, 'streaming');
+    streamer = new ChangeStreamer({
+      pipeline,
+      sourceUrl,
+      sourceDb: databaseName(sourceUrl),
+      targetUrl,
+      targetSchema: schema,
+      slot: definition.slot,
+      publication: definition.publication,
+      appliedLsn,
+      startLsn: normaliseLsn(startLsn),
+      applier,
+      logger,
+      onCommitted: (lsn) => options.onProgress?.({ phase: 'streaming', pipeline, appliedLsn: lsn }),
+    });
+  } catch (error) {
+    await source.end();
+    await target.end();
+    throw error;
+  }
+  await target.end();
+
+  let running: { done: Promise<void> };
+  try {
+    running = await streamer.start();
+  } catch (error) {
+    await source.end();
+    throw error;
+  }
+  phase = 'streaming';
+  const lagTimer = setInterval(() => {
+    readSlot(source, definition.slot).then(
+      (slot) => syncMetrics.lagBytes.set({ pipeline }, slot?.lagBytes ?? 0),
+      () => undefined,
+    );
+  }, 5000);
+  lagTimer.unref();
+
+  const done = running.done.then(
+    () => {
+      phase = 'stopped';
+    },
+    (error: unknown) => {
+      phase = 'failed';
+      failure = error instanceof Error ? error : new Error(String(error));
+      logger.error({ pipeline, err: failure }, 'pipeline failed');
+      throw failure;
+    },
+  );
+  const closed = done
+    .catch(() => undefined)
+    .finally(async () => {
+      clearInterval(lagTimer);
+      await source.end().catch(() => undefined);
+    });
+
+  return {
+    done,
+    stop: async () => {
+      await streamer.stop().catch(() => undefined);
+      await closed;
+    },
+    status: async () => {
+      const info = await readPipelineStatus(definition, { sourceUrl, targetUrl });
+      return {
+        ...info,
+        phase,
+        appliedLsn: maxLsn(info.appliedLsn, streamer.applied),
+        error: failure?.message ?? null,
+      };
+    },
+  };
+}
+
+/** The pipeline's state as the databases record it (also when it is not running). */
+export async function readPipelineStatus(
+  definition: PipelineDefinition,
+  urls: PipelineUrls,
+): Promise<PipelineStatus> {
+  const { sourceUrl, targetUrl } = resolveUrls(definition, urls);
+  const source = await connect(sourceUrl);
+  const target = await connect(targetUrl);
+  try {
+    const slot = await readSlot(source, definition.slot);
+    let state: SyncState | null = null;
+    let deadLetters = 0;
+    const exists = await target.query(`SELECT to_regclass($1) AS t`, [
+      syncTables(definition.target.schema).state,
+    ]);
+    if ((exists.rows[0] as { t: string | null }).t) {
+      state = await readSyncState(target, definition.target.schema, definition.name);
+      const count = await target.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${syncTables(definition.target.schema).deadLetters} WHERE pipeline = $1`,
+        [definition.name],
+      );
+      deadLetters = Number(count.rows[0]?.n ?? 0);
+    }
+    return {
+      pipeline: definition.name,
+      phase: state ? (slot?.active ? state.phase : 'stopped') : 'stopped',
+      appliedLsn: state?.appliedLsn ?? null,
+      slot,
+      deadLetters,
+      error: null,
+    };
+  } finally {
+    await source.end();
+    await target.end();
+  }
+}
+
+/** Drops the pipeline's slot and publication on the source (the target keeps its rows). */
+export async function dropPipelineSource(
+  definition: PipelineDefinition,
+  urls: PipelineUrls,
+): Promise<void> {
+  const { sourceUrl } = resolveUrls(definition, urls);
+  const source = new pg.Client({ connectionString: sourceUrl });
+  await source.connect();
+  try {
+    await dropSlot(source, definition.slot);
+    await dropPublication(source, definition.publication);
+  } finally {
+    await source.end();
+  }
+}

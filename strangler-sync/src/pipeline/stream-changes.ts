@@ -1,0 +1,271 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
+import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
+import {
+  beginTransaction,
+  changeEventsFrom,
+  type SourceTransaction,
+} from '../capture/pgoutput-change-events.js';
+import { PgoutputStream } from '../capture/pgoutput-stream.js';
+import { compareLsn, maxLsn, normaliseLsn, type Lsn } from '../lsn.js';
+import { syncMetrics } from '../metrics.js';
+
+export interface StreamChangesOptions {
+  pipeline: string;
+  sourceUrl: string;
+  sourceDb: string;
+  targetUrl: string;
+  targetSchema: string;
+  slot: string;
+  publication: string;
+  /** Commit end LSN of the last source transaction applied to the target (target state). */
+  appliedLsn: Lsn;
+  /** Where to start reading: max(slot confirmed_flush, appliedLsn). */
+  startLsn: Lsn;
+  applier: ChangeApplier;
+  logger: Logger;
+  /** Whole source transactions per target transaction, at most (default 200). */
+  maxBatchTransactions?: number;
+  /** Change events per target transaction, at most, counted at source commits (default 5000). */
+  maxBatchEvents?: number;
+  onCommitted?: (appliedLsn: Lsn) => void;
+}
+
+/**
+ * Streams the slot into the target: one target transaction holds one or more WHOLE source
+ * transactions (several when more are already waiting, so a burst costs fewer commits), together
+ * with the new applied position in `_strangler_sync_state`. Only after that COMMIT is the slot
+ * acknowledged, with the commit end LSN of the last source transaction in it.
+ *
+ * A crash at any point leaves the target at a source transaction boundary; on restart the
+ * stream resumes from max(slot confirmed_flush, target applied LSN): transactions already in the
+ * target are skipped whole (their commit LSN is before the applied LSN), and any row the replay
+ * still touches is guarded by its row version.
+ */
+export class ChangeStreamer {
+  private readonly stream: PgoutputStream;
+  private readonly target: pg.Client;
+  private stopRequested = false;
+  private appliedLsn: Lsn;
+  private lastAckedLsn: Lsn = '0/0';
+  private lastAckAt = 0;
+  private finished: Promise<void> | null = null;
+
+  constructor(private readonly options: StreamChangesOptions) {
+    this.appliedLsn = options.appliedLsn;
+    this.stream = new PgoutputStream({
+      sourceUrl: options.sourceUrl,
+      slot: options.slot,
+      publication: options.publication,
+      startLsn: options.startLsn,
+    });
+    this.target = new pg.Client({ connectionString: options.targetUrl });
+  }
+
+  get applied(): Lsn {
+    return this.appliedLsn;
+  }
+
+  /** Connects and starts streaming; `done` settles when it ends (stop or failure). */
+  async start(): Promise<{ done: Promise<void> }> {
+    await this.target.connect();
+    await this.target.query(`SET TIME ZONE 'UTC'`);
+    try {
+      await this.stream.start();
+    } catch (error) {
+      await this.target.end();
+      throw error;
+    }
+    this.finished = this.run().finally(async () => {
+      await this.stream.stop().catch(() => undefined);
+      await this.target.end().catch(() => undefined);
+    });
+    return { done: this.finished };
+  }
+
+  /**
+   * Stops at the next source transaction boundary (what is batched is committed and
+   * acknowledged); after `graceMs` a half-received source transaction is rolled back instead.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopRequested = true;
+    this.stream.wake();
+    const timer = setTimeout(() => void this.stream.stop(), graceMs);
+    try {
+      await this.finished;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { applier, pipeline } = this.options;
+    const maxTransactions = this.options.maxBatchTransactions ?? 200;
+    const maxEvents = this.options.maxBatchEvents ?? 5000;
+    let source: SourceTransaction | null = null;
+    let skipping = false;
+    let targetOpen = false;
+    let batchTransactions = 0;
+    let batchEvents = 0;
+    let pending: { endLsn: Lsn; time: Date } | null = null;
+
+    const rollback = async () => {
+      if (targetOpen) await this.target.query('ROLLBACK');
+      targetOpen = false;
+      pending = null;
+      batchTransactions = 0;
+      batchEvents = 0;
+    };
+    const flush = async () => {
+      if (targetOpen && pending) {
+        await recordAppliedCommit(
+          this.target,
+          this.options.targetSchema,
+          pipeline,
+          pending.endLsn,
+          pending.time,
+        );
+        await this.target.query('COMMIT');
+        targetOpen = false;
+        this.appliedLsn = pending.endLsn;
+        syncMetrics.transactionsApplied.inc({ pipeline });
+        this.options.onCommitted?.(this.appliedLsn);
+      }
+      pending = null;
+      batchTransactions = 0;
+      batchEvents = 0;
+      await this.ack(this.appliedLsn);
+    };
+
+    try {
+      for (;;) {
+        if (this.stopRequested && !source) {
+          await flush();
+          return;
+        }
+        const item = await this.stream.next();
+        if (item.kind === 'wake') continue;
+        if (item.kind === 'end') {
+          if (!this.stopRequested) throw new Error('the replication stream ended unexpectedly');
+          // Stopped: a half-applied source transaction is rolled back (it will be replayed).
+          if (source) await rollback();
+          else await flush();
+          return;
+        }
+        if (item.kind === 'error') throw item.error;
+        if (item.kind === 'keepalive') {
+          if (!source && !targetOpen) {
+            // Everything the server sent before this keepalive is applied: its position can be
+            // confirmed, so WAL of unrelated tables does not pile up behind the slot.
+            const idleAt = maxLsn(this.appliedLsn, item.lsn);
+            if (item.shouldRespond || Date.now() - this.lastAckAt > 10_000)
+              await this.ack(idleAt, true);
+          } else if (item.shouldRespond) {
+            await this.ack(this.appliedLsn, true);
+          }
+          continue;
+        }
+        const message = item.message;
+        switch (message.tag) {
+          case 'begin':
+            source = beginTransaction(message);
+            // Applied already (the target committed it, the slot had not been told yet).
+            skipping = compareLsn(source.commitLsn, this.appliedLsn) < 0;
+            break;
+          case 'insert':
+          case 'update':
+          case 'delete':
+          case 'truncate': {
+            if (!source) throw new Error(`pgoutput ${message.tag} outside a transaction`);
+            if (skipping) break;
+            if (!targetOpen) {
+              await this.target.query('BEGIN');
+              targetOpen = true;
+            }
+            for (const event of changeEventsFrom(
+              message,
+              normaliseLsn(item.lsn),
+              source,
+              pipeline,
+              this.options.sourceDb,
+            )) {
+              const outcome = await applier
+                .apply(this.target, event, {
+                  lsn: source.commitLsn,
+                  seq: event.transaction?.total_order ?? 0,
+                })
+                .catch(async (error: unknown) => {
+                  if (error instanceof DeadLetterStopError) {
+                    await rollback();
+                    await applier.writeDeadLetter(this.target, error.event, error.reason);
+                    syncMetrics.deadLetters.inc({ pipeline });
+                  }
+                  throw error;
+                });
+              syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
+              if (outcome === 'dead-lettered') {
+                syncMetrics.deadLetters.inc({ pipeline });
+                this.options.logger.warn(
+                  {
+                    pipeline,
+                    table: `${event.source.schema}.${event.source.table}`,
+                    lsn: event.source.lsn,
+                  },
+                  'change event dead-lettered',
+                );
+              }
+              batchEvents += 1;
+            }
+            break;
+          }
+          case 'commit': {
+            if (!source) throw new Error('pgoutput commit outside a transaction');
+            const endLsn = normaliseLsn(message.commitEndLsn ?? source.commitLsn);
+            source = null;
+            if (skipping) {
+              skipping = false;
+              break;
+            }
+            if (!targetOpen) {
+              // Nothing of ours in it: nothing to write, the position can be confirmed when idle.
+              if (compareLsn(endLsn, this.appliedLsn) > 0 && !pending) this.appliedLsnIdle(endLsn);
+              break;
+            }
+            pending = {
+              endLsn,
+              time: new Date(Number(BigInt(message.commitTime as bigint) / 1000n)),
+            };
+            batchTransactions += 1;
+            if (
+              this.stream.backlog === 0 ||
+              this.stopRequested ||
+              batchTransactions >= maxTransactions ||
+              batchEvents >= maxEvents
+            )
+              await flush();
+            break;
+          }
+          default:
+            break; // relation, type, origin, message: the parser keeps what it needs
+        }
+      }
+    } catch (error) {
+      syncMetrics.errors.inc({ pipeline });
+      await rollback().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A transaction without changes for this pipeline: the slot may move past it. */
+  private appliedLsnIdle(endLsn: Lsn): void {
+    if (compareLsn(endLsn, this.lastAckedLsn) > 0) void this.ack(endLsn);
+  }
+
+  private async ack(lsn: Lsn, force = false): Promise<void> {
+    if (!force && compareLsn(lsn, this.lastAckedLsn) <= 0) return;
+    await this.stream.acknowledge(lsn);
+    if (compareLsn(lsn, this.lastAckedLsn) > 0) this.lastAckedLsn = lsn;
+    this.lastAckAt = Date.now();
+  }
+}
