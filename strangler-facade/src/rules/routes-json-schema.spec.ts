@@ -20,7 +20,7 @@ describe('routes.schema.json', () => {
     const example = parse(
       readFileSync(path.join(import.meta.dirname, '../../../routes.yaml'), 'utf8'),
     ) as object;
-    const properties = Object.keys((routesJsonSchema().properties ?? {}));
+    const properties = Object.keys(routesJsonSchema().properties ?? {});
     for (const key of Object.keys(example)) expect(properties).toContain(key);
     expect(routesJsonSchema().required).toEqual(
       expect.arrayContaining(['version', 'upstreams', 'default']),
