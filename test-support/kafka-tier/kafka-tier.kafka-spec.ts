@@ -24,6 +24,7 @@ import {
   CARD_1,
   CARD_2,
   CARD_3,
+  CARD_BODY_1,
   createSchema,
   EXPECTED_MESSAGES,
   EXPECTED_SNAPSHOT_READS,
@@ -65,6 +66,20 @@ const PLACEHOLDER = '__debezium_unavailable_value';
 // Debezium events are deep JSON documents: the assertions below navigate them freely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
+
+describe('kafka tier start-up errors', () => {
+  it('says so when java is missing', async () => {
+    await expect(startKafkaTier({ java: '/nonexistent/bin/java' })).rejects.toThrow(
+      /java not found/,
+    );
+  });
+
+  it('says so when the artifacts are missing, naming the script', async () => {
+    await expect(startKafkaTier({ artifactsDir: '/nonexistent/kafka-tier' })).rejects.toThrow(
+      /artifacts missing .*fetch-artifacts\.sh/,
+    );
+  });
+});
 
 describe('kafka tier: Kafka (KRaft) + Debezium PostgreSQL connector', () => {
   let cluster: PostgresCluster | undefined;
@@ -196,6 +211,7 @@ describe('kafka tier: Kafka (KRaft) + Debezium PostgreSQL connector', () => {
       // decimal.handling.mode=precise: numeric as the base64 of its unscaled big-endian bytes
       price: Buffer.from([0x27, 0x0f]).toString('base64'),
       meta: '{"tags": ["x"]}',
+      body: 'x',
       created_at: '2024-03-04T05:06:07.000000Z',
     });
   });
@@ -208,6 +224,12 @@ describe('kafka tier: Kafka (KRaft) + Debezium PostgreSQL connector', () => {
     expect(update.after).toEqual(
       expect.objectContaining({ id: CARD_1, title: 'First card (renamed)', votes: 4 }),
     );
+  });
+
+  it('under REPLICA IDENTITY FULL fills an unchanged TOASTed column from the old row', () => {
+    const update = values('json', 'public.cards').find((v) => v?.op === 'u')!;
+    expect(update.before.body).toBe(CARD_BODY_1);
+    expect(update.after.body).toBe(CARD_BODY_1);
   });
 
   it('keys records by primary key, composite keys included', () => {

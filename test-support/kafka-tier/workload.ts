@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  * against an empty database and compare its events with the fixtures field by field.
  *
  * - `cards`: uuid primary key, a spread of column types, REPLICA IDENTITY FULL (so updates and
- *   deletes carry a full `before`).
+ *   deletes carry a full `before`), and a large out-of-line `body` left unchanged by an update.
  * - `card_tags`: composite primary key (card_id, tag), REPLICA IDENTITY DEFAULT; one update moves
  *   the key (Debezium turns it into delete + tombstone + create).
  * - `comments`: a large `body` stored out of line (TOAST, STORAGE EXTERNAL so it is never
@@ -30,6 +30,7 @@ export function largeText(seed: string, length = 8000): string {
   return out.slice(0, length);
 }
 
+export const CARD_BODY_1 = largeText('card-1');
 export const BODY_1 = largeText('comment-1');
 export const BODY_1_EDITED = largeText('comment-1-edited');
 export const BODY_2 = largeText('comment-2');
@@ -44,8 +45,10 @@ export const SCHEMA_SQL = [
      archived boolean NOT NULL DEFAULT false,
      price numeric(10,2),
      meta jsonb,
+     body text NOT NULL,
      created_at timestamptz NOT NULL
    )`,
+  `ALTER TABLE cards ALTER COLUMN body SET STORAGE EXTERNAL`,
   `ALTER TABLE cards REPLICA IDENTITY FULL`,
   `CREATE TABLE card_tags (
      card_id uuid NOT NULL,
@@ -76,10 +79,10 @@ export const SNAPSHOT_STEPS: WorkloadStep[] = [
     label: 'seed: cards 1 and 2, tags a/b on card 1, comment 1 (large body)',
     sql: [
       [
-        `INSERT INTO cards (id, title, votes, archived, price, meta, created_at) VALUES
-           ($1, 'First card', 3, false, 12.50, '{"color":"red"}', '2024-01-02T03:04:05.678Z'),
-           ($2, 'Second card', 0, true, NULL, NULL, '2024-02-03T04:05:06Z')`,
-        [CARD_1, CARD_2],
+        `INSERT INTO cards (id, title, votes, archived, price, meta, body, created_at) VALUES
+           ($1, 'First card', 3, false, 12.50, '{"color":"red"}', $3, '2024-01-02T03:04:05.678Z'),
+           ($2, 'Second card', 0, true, NULL, NULL, 'short', '2024-02-03T04:05:06Z')`,
+        [CARD_1, CARD_2, CARD_BODY_1],
       ],
       [
         `INSERT INTO card_tags (card_id, tag, position) VALUES ($1, 'a', 1), ($1, 'b', 2)`,
@@ -96,15 +99,15 @@ export const STREAMING_STEPS: WorkloadStep[] = [
     label: 'insert card 3 with tag x (one transaction over two tables)',
     sql: [
       [
-        `INSERT INTO cards (id, title, votes, price, meta, created_at)
-           VALUES ($1, 'Third card', 1, 99.99, '{"tags":["x"]}', '2024-03-04T05:06:07Z')`,
+        `INSERT INTO cards (id, title, votes, price, meta, body, created_at)
+           VALUES ($1, 'Third card', 1, 99.99, '{"tags":["x"]}', 'x', '2024-03-04T05:06:07Z')`,
         [CARD_3],
       ],
       [`INSERT INTO card_tags (card_id, tag, position) VALUES ($1, 'x', 1)`, [CARD_3]],
     ],
   },
   {
-    label: 'update card 1 (title, votes)',
+    label: 'update card 1 (title, votes; its TOASTed body unchanged)',
     sql: [
       [
         `UPDATE cards SET title = 'First card (renamed)', votes = votes + 1 WHERE id = $1`,
