@@ -66,12 +66,20 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   const logger = options.logger ?? pino({ name: 'strangler-facade' });
   const host = options.host ?? '127.0.0.1';
   const sourceName = displayName(options.routesFile);
+  const coreOptions: ProxyCoreOptions = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
+  };
+  const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
-    onLoaded: (loaded) =>
+    onLoaded: (loaded) => {
       logger.info(
         { version: loaded.version, hash: loaded.hash },
         `rules reloaded from ${sourceName}`,
-      ),
+      );
+      core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
+    },
     onRefused: (error) =>
       logger.error(
         { errors: error.errors, hash: error.hash },
@@ -79,12 +87,6 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       ),
   });
 
-  const coreOptions: ProxyCoreOptions = {
-    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
-    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
-  };
-  const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const proxy = createProxyServer({
     rules,
     core,
@@ -143,7 +145,13 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
 
 async function listen(server: Server, port: number, host: string): Promise<void> {
   server.listen(port, host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? code : String(error);
+    throw new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause: error });
+  }
 }
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */

@@ -7,71 +7,78 @@ import { pino } from 'pino';
 import { findFreePort } from '../../stack/free-port.js';
 import { startFacade } from '../src/facade.js';
 import { RulesLoadError } from '../src/rules/active-rules.js';
+import { PROXY_CORES } from './support/proxy-cores.js';
 import { startFacadeFixture, type FacadeFixture } from './support/facade-fixture.js';
 import { eventually, send } from './support/http-client.js';
 
-describe('upstream failures', () => {
-  let fixture: FacadeFixture;
+describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
+  describe('upstream failures', () => {
+    let fixture: FacadeFixture;
 
-  beforeAll(async () => {
-    fixture = await startFacadeFixture({ headersTimeoutMs: 300, connectTimeoutMs: 500 });
-  });
-  afterAll(() => fixture.close());
-
-  it('answers 502 JSON at once when the upstream is down', async () => {
-    const deadPort = await findFreePort();
-    await fixture.writeRoutes(
-      fixture
-        .routesYaml('cards-service')
-        .replace(fixture.cards.url, `http://127.0.0.1:${deadPort}`),
-    );
-    await eventually(() => (fixture.facade.currentRules().version >= 2 ? true : undefined));
-
-    const reply = await send(fixture.facade.port, '/cards/1', {
-      headers: { 'x-request-id': 'down-1' },
-    });
-    expect(reply.status).toBe(502);
-    expect(reply.headers['content-type']).toMatch(/^application\/json/);
-    expect(reply.headers['x-strangler-route']).toBe('cards-get-by-id');
-    expect(reply.json()).toEqual({
-      error: 'bad_gateway',
-      message: `upstream "cards-service" (http://127.0.0.1:${deadPort}) refused the connection`,
-      upstream: 'cards-service',
-      requestId: 'down-1',
-    });
-    // the other routes are unaffected
-    expect((await send(fixture.facade.port, '/cards')).status).toBe(200);
-  });
-
-  it('answers 504 JSON when the upstream sends no headers within the timeout', async () => {
-    const reply = await send(fixture.facade.port, '/hang');
-    expect(reply.status).toBe(504);
-    expect(reply.json()).toMatchObject({
-      error: 'gateway_timeout',
-      upstream: 'legacy',
-      requestId: reply.headers['x-request-id'],
-    });
-    expect(String(reply.json().message)).toMatch(/no response headers within 300 ms/);
-  });
-
-  it('aborts the upstream request when the client goes away mid-response', async () => {
-    const before = fixture.legacy.streamsAborted();
-    await new Promise<void>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: fixture.facade.port, path: '/stream', agent: false },
-        (res) => {
-          res.once('data', () => {
-            req.destroy();
-            resolve();
-          });
-        },
-      );
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ECONNRESET') reject(error);
+    beforeAll(async () => {
+      fixture = await startFacadeFixture({
+        createCore,
+        headersTimeoutMs: 300,
+        connectTimeoutMs: 500,
       });
-      req.end();
     });
-    await eventually(() => (fixture.legacy.streamsAborted() > before ? true : undefined));
+    afterAll(() => fixture.close());
+
+    it('answers 502 JSON at once when the upstream is down', async () => {
+      const deadPort = await findFreePort();
+      await fixture.writeRoutes(
+        fixture
+          .routesYaml('cards-service')
+          .replace(fixture.cards.url, `http://127.0.0.1:${deadPort}`),
+      );
+      await eventually(() => (fixture.facade.currentRules().version >= 2 ? true : undefined));
+
+      const reply = await send(fixture.facade.port, '/cards/1', {
+        headers: { 'x-request-id': 'down-1' },
+      });
+      expect(reply.status).toBe(502);
+      expect(reply.headers['content-type']).toMatch(/^application\/json/);
+      expect(reply.headers['x-strangler-route']).toBe('cards-get-by-id');
+      expect(reply.json()).toEqual({
+        error: 'bad_gateway',
+        message: `upstream "cards-service" (http://127.0.0.1:${deadPort}) refused the connection`,
+        upstream: 'cards-service',
+        requestId: 'down-1',
+      });
+      // the other routes are unaffected
+      expect((await send(fixture.facade.port, '/cards')).status).toBe(200);
+    });
+
+    it('answers 504 JSON when the upstream sends no headers within the timeout', async () => {
+      const reply = await send(fixture.facade.port, '/hang');
+      expect(reply.status).toBe(504);
+      expect(reply.json()).toMatchObject({
+        error: 'gateway_timeout',
+        upstream: 'legacy',
+        requestId: reply.headers['x-request-id'],
+      });
+      expect(String(reply.json().message)).toMatch(/no response headers within 300 ms/);
+    });
+
+    it('aborts the upstream request when the client goes away mid-response', async () => {
+      const before = fixture.legacy.streamsAborted();
+      await new Promise<void>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: fixture.facade.port, path: '/stream', agent: false },
+          (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+        req.end();
+      });
+      await eventually(() => (fixture.legacy.streamsAborted() > before ? true : undefined));
+    });
   });
 });
 

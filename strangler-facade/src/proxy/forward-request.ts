@@ -73,6 +73,13 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
 
   return {
     forwardRequest,
+    retainOrigins(origins) {
+      for (const [origin, pool] of pools) {
+        if (origins.has(origin)) continue;
+        pools.delete(origin);
+        void pool.close(); // lets requests already on it finish
+      }
+    },
     async close() {
       const closing = [...pools.values()].map((pool) => pool.close());
       pools.clear();

@@ -46,6 +46,11 @@ export interface ProxyCore {
     res: ServerResponse,
     outgoing: OutgoingRequest,
   ): Promise<ForwardFailure | null>;
+  /**
+   * Called after each rules reload with the origins still in use, so a core can close the
+   * connection pools of upstreams that left the file. Optional.
+   */
+  retainOrigins?(origins: ReadonlySet<string>): void;
   /** Closes idle upstream connections; waits for in-flight requests. */
   close(): Promise<void>;
 }

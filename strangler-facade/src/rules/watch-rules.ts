@@ -42,8 +42,10 @@ export function watchRules(file: string, options: WatchRulesOptions): RulesWatch
   let watcher: FSWatcher | null = null;
   try {
     watcher = watch(directory, { persistent: false }, (_event, filename) => {
-      // Some platforms omit the name; then any change in the directory counts.
-      if (filename === null || filename.toString() === base) schedule();
+      // Some platforms omit the name; then any change in the directory counts. Names starting
+      // with ".." are Kubernetes' atomic ConfigMap swaps (`..data` → a new timestamped folder).
+      const name = filename?.toString() ?? null;
+      if (name === null || name === base || name.startsWith('..')) schedule();
     });
     watcher.on('error', (error) => options.onWatchError?.(error));
   } catch (error) {

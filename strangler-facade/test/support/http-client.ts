@@ -91,3 +91,16 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** The body of a raw HTTP/1.1 response with `Transfer-Encoding: chunked`, de-chunked. */
+export function dechunk(raw: string): string {
+  let rest = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  let body = '';
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n');
+    const size = parseInt(rest.slice(0, lineEnd), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+    rest = rest.slice(lineEnd + 2 + size + 2);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * An alternative proxy core on node:http (one keep-alive `Agent` per upstream origin), behind the
+ * same `ProxyCore` seam as the default undici core. Kept for comparison (the facade's e2e suite
+ * runs against both; `bench/proxy-core` measures them) and as a fallback should undici misbehave.
+ */
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+
+import type { CompiledUpstream } from '../rules/compile-rules.js';
+import { describeFailure } from './forward-request.js';
+import {
+  hasRequestBody,
+  type ForwardFailure,
+  type OutgoingRequest,
+  type ProxyCore,
+  type ProxyCoreOptions,
+} from './proxy-core.js';
+import { clientResponseHeaders } from './response-headers.js';
+
+interface Target {
+  readonly agent: Agent;
+  readonly hostname: string;
+  readonly port: number;
+  readonly host: string;
+}
+
+export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
+  const targets = new Map<string, Target>();
+  const targetFor = (upstream: CompiledUpstream): Target => {
+    let target = targets.get(upstream.origin);
+    if (target === undefined) {
+      const url = new URL(upstream.origin);
+      if (url.protocol !== 'http:') throw new Error('the node:http core only speaks http');
+      target = {
+        agent: new Agent({ keepAlive: true, keepAliveMsecs: 1_000, timeout: 4_000 }),
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port || 80),
+        host: url.host,
+      };
+      targets.set(upstream.origin, target);
+    }
+    return target;
+  };
+
+  function forwardRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    outgoing: OutgoingRequest,
+  ): Promise<ForwardFailure | null> {
+    return new Promise((resolve) => {
+      const target = targetFor(outgoing.upstream);
+      let settled = false;
+      const settle = (failure: ForwardFailure | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        res.off('close', onClientGone);
+        resolve(failure);
+      };
+      const fail = (code: string, error?: unknown): void => {
+        upstreamReq.destroy();
+        if (res.headersSent) {
+          res.destroy();
+          settle(null);
+        } else {
+          settle(describeFailure(error ?? { code }, outgoing.upstream, options));
+        }
+      };
+
+      const upstreamReq = request({
+        agent: target.agent,
+        hostname: target.hostname,
+        port: target.port,
+        method: outgoing.method,
+        path: outgoing.path,
+        headers: [...outgoing.headers, 'host', target.host] as unknown as Record<string, string>,
+        setHost: false,
+      });
+      // Connect + headers budget: the socket must connect and the response head arrive in time.
+      let timer = setTimeout(() => fail('UND_ERR_CONNECT_TIMEOUT'), options.connectTimeoutMs);
+      upstreamReq.once('socket', (socket) => {
+        const connected = (): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => fail('UND_ERR_HEADERS_TIMEOUT'), options.headersTimeoutMs);
+        };
+        if (socket.connecting) socket.once('connect', connected);
+        else connected();
+      });
+      upstreamReq.once('error', (error) => fail('', error));
+      upstreamReq.once('response', (upstreamRes) => {
+        clearTimeout(timer);
+        res.writeHead(
+          upstreamRes.statusCode ?? 502,
+          clientResponseHeaders(upstreamRes.headers, outgoing.responseHeaders),
+        );
+        upstreamRes.pipe(res);
+        upstreamRes.once('error', () => fail('ECONNRESET'));
+        upstreamRes.once('aborted', () => fail('ECONNRESET'));
+        res.once('finish', () => settle(null));
+      });
+
+      const onClientGone = (): void => {
+        if (res.writableFinished) return;
+        upstreamReq.destroy();
+        settle(null);
+      };
+      res.once('close', onClientGone);
+
+      if (hasRequestBody(req)) req.pipe(upstreamReq);
+      else upstreamReq.end();
+    });
+  }
+
+  return {
+    forwardRequest,
+    retainOrigins(origins) {
+      for (const [origin, target] of targets) {
+        if (origins.has(origin)) continue;
+        targets.delete(origin);
+        target.agent.destroy();
+      }
+    },
+    async close() {
+      for (const target of targets.values()) target.agent.destroy();
+      targets.clear();
+    },
+  };
+}
