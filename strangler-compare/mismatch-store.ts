@@ -21,6 +21,7 @@ import {
   isJsonContentType,
   ObservedResponse,
 } from './http-response.js';
+import { truncateText } from './json-value.js';
 
 export interface ObservedRequest {
   readonly method: string;
@@ -263,7 +264,7 @@ export class MismatchStore {
   private bound(record: ComparisonRecord, routeKey: string): StoredComparison {
     const request = {
       method: record.request.method,
-      url: truncateChars(record.request.url, 2048),
+      url: truncateText(record.request.url, 2048),
       headers: boundedHeaders(record.request.headers ?? {}),
     };
     const responses = [record.primary, record.candidate, record.secondPrimary];
@@ -364,10 +365,6 @@ function isText(contentType: string): boolean {
   return isJsonContentType(contentType) || TEXT_TYPE.test(contentType);
 }
 
-function truncateChars(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
-
 function boundedHeaders(headers: HeaderRecord): Record<string, string> {
   const out: Record<string, string> = {};
   let kept = 0;
@@ -375,7 +372,7 @@ function boundedHeaders(headers: HeaderRecord): Record<string, string> {
     if (kept === MAX_HEADERS) break;
     const value = headerValue(headers, name.toLowerCase());
     if (value === undefined) continue;
-    out[name.toLowerCase()] = truncateChars(value, MAX_HEADER_CHARS);
+    out[name.toLowerCase()] = truncateText(value, MAX_HEADER_CHARS);
     kept++;
   }
   return out;
