@@ -655,6 +655,15 @@ describe('compileComparison: option validation', () => {
     }
   });
 
+  it('rejects an empty key for unordered arrays and an empty tolerance', () => {
+    expect(() => compileComparison({ unordered: [{ path: '$.items', key: '' }] })).toThrow(
+      'unordered[0].key: expected a non-empty member name',
+    );
+    expect(() => compileComparison({ numericTolerance: {} })).toThrow(
+      'numericTolerance: give "absolute", "relative" or both',
+    );
+  });
+
   it('accepts no options at all', () => {
     expect(compileComparison().compare(json({ a: 1 }), json({ a: 1 })).matches).toBe(true);
   });

@@ -60,6 +60,30 @@ describe('DiffSummary', () => {
     expect(summary.noisyFields(route, { minLearned: 11 })).toEqual([]);
   });
 
+  it('reports a field that is noisy most of the time with its noise ratio', () => {
+    const summary = new DiffSummary();
+    for (let i = 0; i < 10; i++) {
+      // The primaries disagree on $.rank in 7 of 10 comparisons; $.title is stable.
+      const second = { title: 't', rank: i < 7 ? i + 1 : i };
+      summary.record(
+        route,
+        compare.compareJson({ title: 't', rank: i }, { title: 't', rank: 99 }, second),
+      );
+    }
+    const rank = summary.route(route)?.fields.find((field) => field.path === '$.rank');
+    expect(rank).toEqual({
+      path: '$.rank',
+      kinds: { value: 3 },
+      failing: 3,
+      noise: 7,
+      noisy: 7,
+      noiseRatio: 0.7,
+    });
+    expect(summary.route(route)?.failing).toBe(3);
+    expect(summary.noisyFields(route)).toEqual(['$.rank']);
+    expect(summary.noisyFields(route, { minRatio: 0.8 })).toEqual([]);
+  });
+
   it('counts a field once per comparison, however many elements differ', () => {
     const summary = new DiffSummary();
     summary.record(list, compare.compareJson({ items: [1, 2, 3] }, { items: [4, 5, 6] }));
