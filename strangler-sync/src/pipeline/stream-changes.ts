@@ -144,6 +144,8 @@ export class ChangeStreamer {
           await flush();
           return;
         }
+        // A batch is only held open while more is already waiting: never across an idle wait.
+        if (!source && pending && this.stream.backlog === 0) await flush();
         const item = await this.stream.next();
         if (item.kind === 'wake') continue;
         if (item.kind === 'end') {
@@ -155,6 +157,7 @@ export class ChangeStreamer {
         }
         if (item.kind === 'error') throw item.error;
         if (item.kind === 'keepalive') {
+          if (!source && pending) await flush();
           if (!source && !targetOpen) {
             // Everything the server sent before this keepalive is applied: its position can be
             // confirmed, so WAL of unrelated tables does not pile up behind the slot.
