@@ -97,7 +97,7 @@ describe('npm start', () => {
 /** The one line a newcomer edits: the upstream of the rule serving GET /cards/:id. */
 function flipCardsReadOne(rules: string): string {
   const lines = rules.split('\n');
-  const ruleLine = lines.findIndex((line) => /name:\s*cards-read-one\b/.test(line));
+  const ruleLine = lines.findIndex((line) => /name:\s*cards-get-by-id\b/.test(line));
   const upstreamLine = lines.findIndex(
     (line, index) => index > ruleLine && /^\s*upstream:\s*legacy\b/.test(line),
   );
