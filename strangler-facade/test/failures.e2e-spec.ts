@@ -60,6 +60,26 @@ describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
       expect(String(reply.json().message)).toMatch(/no response headers within 300 ms/);
     });
 
+    it('aborts the upstream request when the client goes away before the response starts', async () => {
+      // Its own facade with the default 30 s header timeout, so only the client abort can end it.
+      const patient = await startFacadeFixture({ createCore });
+      try {
+        const req = request({
+          host: '127.0.0.1',
+          port: patient.facade.port,
+          path: '/hang',
+          agent: false,
+        });
+        req.on('error', () => undefined);
+        req.end();
+        await eventually(() => (patient.legacy.received.length > 0 ? true : undefined));
+        req.destroy();
+        await eventually(() => (patient.legacy.hangsAborted() > 0 ? true : undefined));
+      } finally {
+        await patient.close();
+      }
+    });
+
     it('aborts the upstream request when the client goes away mid-response', async () => {
       const before = fixture.legacy.streamsAborted();
       await new Promise<void>((resolve, reject) => {

@@ -25,6 +25,8 @@ export interface StubUpstream {
   readonly received: ReceivedRequest[];
   /** Number of /stream responses whose client went away before the end. */
   readonly streamsAborted: () => number;
+  /** Number of /hang requests whose connection closed (the facade gave up or was told to). */
+  readonly hangsAborted: () => number;
   /** Extra headers added to every default JSON answer. */
   responseHeaders: Record<string, string | string[]>;
   close(): Promise<void>;
@@ -33,11 +35,13 @@ export interface StubUpstream {
 export async function startStubUpstream(name: string): Promise<StubUpstream> {
   const received: ReceivedRequest[] = [];
   let aborted = 0;
+  let hangsAborted = 0;
   const sockets = new Set<import('node:net').Socket>();
   const stub = {
     name,
     received,
     streamsAborted: () => aborted,
+    hangsAborted: () => hangsAborted,
     responseHeaders: {} as Record<string, string | string[]>,
   };
 
@@ -49,7 +53,10 @@ export async function startStubUpstream(name: string): Promise<StubUpstream> {
       rawHeaders: req.rawHeaders,
     });
     const path = (req.url ?? '').split('?')[0];
-    if (path === '/hang') return;
+    if (path === '/hang') {
+      res.on('close', () => (hangsAborted += 1));
+      return;
+    }
     if (path === '/stream') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first chunk\n');
