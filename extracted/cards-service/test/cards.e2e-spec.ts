@@ -7,6 +7,7 @@ import { startTestPostgres } from '../../../test-support/database.js';
 import { signAuthToken } from '../src/auth/auth-token.js';
 import { insertAuthor, TestAuthor } from './support/authors.factory.js';
 import {
+  E2E_TIMEOUT_MS,
   createCardsDatabase,
   sqlClient,
   startCardsService,
@@ -36,13 +37,13 @@ describe('cards-service HTTP contract', () => {
     ada = await insertAuthor(db, { handle: 'ada', displayName: 'Ada Lovelace' });
     bob = await insertAuthor(db, { handle: 'bob', displayName: 'Bob' });
     banned = await insertAuthor(db, { banned: true });
-  });
+  }, E2E_TIMEOUT_MS);
 
   afterAll(async () => {
     await app?.close();
     await db?.end();
     await cluster?.stop();
-  });
+  }, E2E_TIMEOUT_MS);
 
   const createCard = async (author: TestAuthor, body: object = {}) => {
     const res = await http()
@@ -219,7 +220,7 @@ describe('cards-service HTTP contract', () => {
       ]);
       const hidden = await createCard(lister, { title: 'Hidden' });
       await hideCard(hidden.id);
-    });
+    }, E2E_TIMEOUT_MS);
 
     const expectedOrder = () => {
       const [a, b, ...rest] = ids as [string, string, ...string[]];

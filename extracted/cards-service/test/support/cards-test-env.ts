@@ -9,6 +9,9 @@ import { runCardsMigrations } from '../../src/database/run-migrations.js';
 
 export const TEST_SECRET = 'cards-e2e-secret';
 
+/** For hooks and slow tests: the e2e project's `testTimeout` does not reach them, so pass it. */
+export const E2E_TIMEOUT_MS = 60_000;
+
 /** A fresh, migrated cards database on `cluster`. */
 export async function createCardsDatabase(cluster: PostgresCluster): Promise<string> {
   const url = await createTestDatabase(cluster, 'cards');
