@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   logger.info(
     `strangler-facade listening on ${facade.url} (admin ${facade.adminUrl}), rules ${config.routesFile} version ${rules.version} (${rules.hash})`,
   );
-  process.stdout.write(`${formatRouteTable(rules.table)}\n`);
+  // After the log line has reached stdout (pino writes asynchronously), so the table follows it.
+  logger.flush(() => process.stdout.write(`${formatRouteTable(rules.table)}\n`));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

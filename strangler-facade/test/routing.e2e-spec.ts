@@ -224,3 +224,29 @@ describe('upstream URL overrides', () => {
     }
   });
 });
+
+describe('trusted proxies', () => {
+  it('appends to X-Forwarded-For / Forwarded when the peer is listed in settings.trustedProxies', async () => {
+    const fixture = await startFacadeFixture();
+    try {
+      await fixture.writeRoutes(
+        fixture.routesYaml('legacy', 'settings:\n  trustedProxies: [127.0.0.0/8]\n'),
+      );
+      await fixture.facade.reload();
+      expect(fixture.facade.currentRules().table.settings.trustedProxies).toEqual(['127.0.0.0/8']);
+      const reply = await send(fixture.facade.port, '/feed', {
+        headers: {
+          'x-forwarded-for': '203.0.113.9',
+          'x-forwarded-proto': 'https',
+          forwarded: 'for=203.0.113.9',
+        },
+      });
+      const headers = reply.json<Echo>().headers;
+      expect(headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+      expect(headers['x-forwarded-proto']).toBe('https');
+      expect(headers.forwarded).toMatch(/^for=203\.0\.113\.9, for=127\.0\.0\.1;/);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
