@@ -122,17 +122,23 @@ describe('kafka tier: Kafka (KRaft) + Debezium PostgreSQL connector', () => {
       })),
     );
 
-    await collector.waitUntil('snapshot reads on every variant', () =>
-      VARIANT_NAMES.every((v) =>
-        TABLES.every((t) => events(v, t).length >= EXPECTED_SNAPSHOT_READS[t]),
-      ),
-    );
-    await runSteps(client, STREAMING_STEPS);
-    await collector.waitUntil('every change event of the workload', () =>
-      VARIANT_NAMES.every((v) => TABLES.every((t) => events(v, t).length >= EXPECTED_MESSAGES[t])),
-    );
-    // Anything extra (duplicates, stray events) would arrive right behind: give it a moment.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    try {
+      await collector.waitUntil('snapshot reads on every variant', () =>
+        VARIANT_NAMES.every((v) =>
+          TABLES.every((t) => events(v, t).length >= EXPECTED_SNAPSHOT_READS[t]),
+        ),
+      );
+      await runSteps(client, STREAMING_STEPS);
+      await collector.waitUntil('every change event of the workload', () =>
+        VARIANT_NAMES.every((v) =>
+          TABLES.every((t) => events(v, t).length >= EXPECTED_MESSAGES[t]),
+        ),
+      );
+      // Anything extra (duplicates, stray events) would arrive right behind: give it a moment.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    } catch (error) {
+      throw new Error(`${String(error)}\n${tier.logTails()}`);
+    }
     console.log(`[kafka-tier] workload captured ${Date.now() - started} ms after start`);
   }, 240_000);
 

@@ -136,6 +136,8 @@ export interface KafkaTier {
   stopConnector(): Promise<void>;
   /** Stops Connect and the broker and removes the work dir. */
   stop(): Promise<void>;
+  /** The last lines of the broker's and the Connect worker's logs (for failure messages). */
+  logTails(lines?: number): string;
 }
 
 interface JavaProcess {
@@ -356,6 +358,11 @@ export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<Ka
     startDebeziumConnectors,
     stopConnector,
     stop,
+    logTails: (lines = 40) =>
+      [broker, connect]
+        .filter((p): p is JavaProcess => p !== undefined)
+        .map((p) => `--- ${p.logFile} (tail) ---\n${tailOf(p.logFile, lines)}`)
+        .join('\n'),
   };
 }
 
