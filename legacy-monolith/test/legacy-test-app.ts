@@ -8,6 +8,9 @@ import { createLegacyApp } from '../src/app.factory.js';
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../src/config/legacy-config.js';
 import { runLegacyMigrations } from '../src/database/run-migrations.js';
 
+/** Hooks and tests start PostgreSQL and Nest: allow for a loaded CI machine. */
+export const E2E_TIMEOUT = 60_000;
+
 /** One suite's world: a real PostgreSQL, a migrated database, the production app on it. */
 export interface LegacyTestContext {
   cluster: PostgresCluster;

@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   Entity,
   Index,
@@ -14,6 +15,11 @@ export type ModerationTargetType = 'card' | 'user';
 
 /** The audit log of moderation: one row per admin action, never updated or deleted. */
 @Entity('moderation_actions')
+@Check(
+  'moderation_actions_action_check',
+  `"action" IN ('hide_card', 'unhide_card', 'ban_user', 'unban_user')`,
+)
+@Check('moderation_actions_target_type_check', `"target_type" IN ('card', 'user')`)
 @Index('moderation_actions_created_at_idx', ['createdAt', 'id'])
 export class ModerationAction {
   @PrimaryGeneratedColumn('uuid')
@@ -23,7 +29,7 @@ export class ModerationAction {
   actorId!: string;
 
   @ManyToOne(() => User, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'actor_id' })
+  @JoinColumn({ name: 'actor_id', foreignKeyConstraintName: 'moderation_actions_actor_id_fkey' })
   actor?: Relation<User>;
 
   @Column({ type: 'varchar', length: 32 })

@@ -13,10 +13,10 @@ export class CardTag {
   tagId!: string;
 
   @ManyToOne(() => Card, (card) => card.cardTags, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'card_id' })
+  @JoinColumn({ name: 'card_id', foreignKeyConstraintName: 'card_tags_card_id_fkey' })
   card?: Relation<Card>;
 
   @ManyToOne(() => Tag, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'tag_id' })
+  @JoinColumn({ name: 'tag_id', foreignKeyConstraintName: 'card_tags_tag_id_fkey' })
   tag?: Relation<Tag>;
 }

@@ -30,10 +30,10 @@ export class Comment {
   createdAt!: Date;
 
   @ManyToOne(() => Card, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'card_id' })
+  @JoinColumn({ name: 'card_id', foreignKeyConstraintName: 'comments_card_id_fkey' })
   card?: Relation<Card>;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'author_id' })
+  @JoinColumn({ name: 'author_id', foreignKeyConstraintName: 'comments_author_id_fkey' })
   author?: Relation<User>;
 }

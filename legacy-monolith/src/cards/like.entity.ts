@@ -24,10 +24,10 @@ export class Like {
   createdAt!: Date;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'likes_user_id_fkey' })
   user?: Relation<User>;
 
   @ManyToOne(() => Card, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'card_id' })
+  @JoinColumn({ name: 'card_id', foreignKeyConstraintName: 'likes_card_id_fkey' })
   card?: Relation<Card>;
 }

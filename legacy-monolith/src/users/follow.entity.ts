@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   Entity,
   Index,
@@ -11,6 +12,7 @@ import { User } from './user.entity.js';
 
 /** `follower` sees the cards of `followee` in their feed. */
 @Entity('follows')
+@Check('follows_not_self_check', `"follower_id" <> "followee_id"`)
 @Index('follows_followee_id_idx', ['followeeId'])
 export class Follow {
   @PrimaryColumn({ name: 'follower_id', type: 'uuid' })
@@ -23,10 +25,10 @@ export class Follow {
   createdAt!: Date;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'follower_id' })
+  @JoinColumn({ name: 'follower_id', foreignKeyConstraintName: 'follows_follower_id_fkey' })
   follower?: Relation<User>;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'followee_id' })
+  @JoinColumn({ name: 'followee_id', foreignKeyConstraintName: 'follows_followee_id_fkey' })
   followee?: Relation<User>;
 }

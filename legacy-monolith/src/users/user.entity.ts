@@ -1,9 +1,10 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type UserRole = 'member' | 'admin';
 
 /** A person with a profile; admins moderate cards and users. */
 @Entity('users')
+@Check('users_role_check', `"role" IN ('member', 'admin')`)
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
