@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { timeout } from 'rxjs';
+import { Subject, takeUntil, timeout } from 'rxjs';
 import { CARDS_EVENTS_CLIENT } from './cards-events-client.js';
 import type { CardsEventName, CardsEventPayloads } from './cards-events.js';
 import { RateLimitedWarning } from './rate-limited-warning.js';
@@ -16,6 +16,8 @@ const EMIT_TIMEOUT_MS = 5_000;
 export class CardsEventsPublisher implements OnApplicationShutdown {
   private readonly logger = new Logger('CardsEvents');
   private readonly warning = new RateLimitedWarning((message) => this.logger.warn(message));
+  /** Fires once at shutdown: drops the events still in flight. */
+  private readonly shuttingDown = new Subject<void>();
 
   constructor(@Inject(CARDS_EVENTS_CLIENT) private readonly client: ClientProxy) {}
 
@@ -23,14 +25,17 @@ export class CardsEventsPublisher implements OnApplicationShutdown {
     try {
       this.client
         .emit(name, payload)
-        .pipe(timeout(EMIT_TIMEOUT_MS))
+        .pipe(timeout(EMIT_TIMEOUT_MS), takeUntil(this.shuttingDown))
         .subscribe({ error: (error: unknown) => this.lost(name, error) });
     } catch (error) {
       this.lost(name, error);
     }
   }
 
+  /** Drops the events still in flight and closes the transport. */
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown.next();
+    this.shuttingDown.complete();
     await this.client.close();
   }
 
