@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 
 import { createAdminServer } from './admin/admin-server.js';
+import type { FacadeConfig } from './config/facade-config.js';
 import { createUndiciCore } from './proxy/forward-request.js';
 import type { ProxyCore, ProxyCoreOptions } from './proxy/proxy-core.js';
 import { createProxyServer } from './proxy/proxy-server.js';
@@ -60,6 +61,21 @@ export interface RunningFacade {
   /** Re-reads the rules file now (the watcher does this on its own). */
   reload(): Promise<ReloadOutcome>;
   close(): Promise<void>;
+}
+
+/** Options for `startFacade` from the validated environment (`facadeConfigFromEnv`). */
+export function facadeOptionsFromConfig(config: FacadeConfig): FacadeOptions {
+  return {
+    routesFile: config.routesFile,
+    host: config.host,
+    port: config.port,
+    adminPort: config.adminPort,
+    routeHeaders: config.routeHeaders,
+    connectTimeoutMs: config.connectTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
+  };
 }
 
 export async function startFacade(options: FacadeOptions): Promise<RunningFacade> {

@@ -6,25 +6,14 @@
 import { pino } from 'pino';
 
 import { facadeConfigFromEnv } from './config/facade-config.js';
-import { startFacade } from './facade.js';
+import { facadeOptionsFromConfig, startFacade } from './facade.js';
 import { RulesLoadError } from './rules/active-rules.js';
 import { formatRouteTable } from './rules/describe-rules.js';
 
 async function main(): Promise<void> {
   const config = facadeConfigFromEnv(process.env);
   const logger = pino({ name: 'strangler-facade', level: config.logLevel });
-  const facade = await startFacade({
-    routesFile: config.routesFile,
-    host: config.host,
-    port: config.port,
-    adminPort: config.adminPort,
-    routeHeaders: config.routeHeaders,
-    connectTimeoutMs: config.connectTimeoutMs,
-    headersTimeoutMs: config.headersTimeoutMs,
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
-    logger,
-  });
+  const facade = await startFacade({ ...facadeOptionsFromConfig(config), logger });
   const rules = facade.currentRules();
   logger.info(
     `strangler-facade listening on ${facade.url} (admin ${facade.adminUrl}), rules ${config.routesFile} version ${rules.version} (${rules.hash})`,
@@ -38,10 +27,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal} received, draining connections`);
     facade.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        logger.flush(() => process.exit(0));
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        logger.flush(() => process.exit(1));
       },
     );
   };

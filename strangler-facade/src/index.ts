@@ -1,0 +1,44 @@
+/**
+ * The facade's public surface, for the stack runner, the CLI and other packages of the repo.
+ * Import from here rather than from individual modules.
+ */
+export {
+  facadeOptionsFromConfig,
+  startFacade,
+  type FacadeOptions,
+  type RunningFacade,
+} from './facade.js';
+export {
+  facadeConfigFromEnv,
+  FacadeConfigError,
+  type FacadeConfig,
+} from './config/facade-config.js';
+export {
+  RulesLoadError,
+  type LoadedRules,
+  type ReloadError,
+  type ReloadOutcome,
+} from './rules/active-rules.js';
+export { loadRules, type LoadRulesResult } from './rules/load-rules.js';
+export {
+  compileRules,
+  upstreamEnvVar,
+  type CompiledRule,
+  type CompiledRuleTable,
+  type CompiledUpstream,
+  type RouteTarget,
+} from './rules/compile-rules.js';
+export { parseRulesText, readRulesFile, type RulesFileResult } from './rules/read-rules-file.js';
+export { matchRule } from './rules/match-rule.js';
+export { describeRules, formatRouteTable } from './rules/describe-rules.js';
+export { routesJsonSchema } from './rules/routes-json-schema.js';
+export { routesFileSchema, type RoutesFile, type RoutesFileInput } from './rules/rule-schema.js';
+export { normaliseTarget, type NormalisedTarget } from './request/normalise-path.js';
+export { createUndiciCore } from './proxy/forward-request.js';
+export { createNodeHttpCore } from './proxy/forward-request-node.js';
+export type {
+  ForwardFailure,
+  OutgoingRequest,
+  ProxyCore,
+  ProxyCoreOptions,
+} from './proxy/proxy-core.js';
