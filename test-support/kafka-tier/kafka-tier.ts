@@ -153,10 +153,37 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when a test run dies without calling stop(): never leave JVMs behind.
+  // When a test run ends without calling stop(): never leave JVMs behind.
   process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
+    for (const child of live) signalGroup(child, 'SIGKILL');
   });
+}
+
+/**
+ * Each JVM runs under a small bash watchdog, in its own process group: the watchdog forwards
+ * SIGTERM/SIGINT to the JVM, returns its exit code, and stops it if the Node process that started
+ * it goes away without cleaning up (killed with SIGKILL, say), so no JVM outlives its test run.
+ */
+const WATCHDOG = `
+"$@" &
+jvm=$!
+trap 'kill -TERM "$jvm" 2>/dev/null' TERM INT
+( while kill -0 "$PPID_OF_WATCHDOG" 2>/dev/null; do sleep 1; done
+  kill -TERM "$jvm" 2>/dev/null; sleep 10; kill -KILL "$jvm" 2>/dev/null ) &
+watcher=$!
+wait "$jvm"; rc=$?
+while kill -0 "$jvm" 2>/dev/null; do wait "$jvm"; rc=$?; done
+kill "$watcher" 2>/dev/null
+exit "$rc"
+`;
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<KafkaTier> {
@@ -443,7 +470,12 @@ function startJava(java: string, name: string, workDir: string, args: string[]):
   installExitHook();
   const logFile = path.join(workDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(java, args, { cwd: workDir, stdio: ['ignore', fd, fd] });
+  const child = spawn('bash', ['-c', WATCHDOG, 'kafka-tier-jvm', java, ...args], {
+    cwd: workDir,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    env: { ...process.env, PPID_OF_WATCHDOG: String(process.pid) },
+  });
   fs.closeSync(fd);
   live.add(child);
   let code: number | null | undefined;
@@ -465,8 +497,8 @@ function startJava(java: string, name: string, workDir: string, args: string[]):
 
 async function stopJava(proc: JavaProcess, graceMs = 15_000): Promise<void> {
   if (proc.exitCode() !== undefined) return;
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  signalGroup(proc.child, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(proc.child, 'SIGKILL'), graceMs);
   await proc.exited;
   clearTimeout(timer);
 }
