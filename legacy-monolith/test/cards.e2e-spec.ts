@@ -259,6 +259,13 @@ describe('cards endpoints (contract: docs/contracts/cards-api.md)', () => {
           .send({ body: 'New body' })
           .expect(200);
         expect(untouchedTags.body.tags).toEqual(['c', 'z']);
+        const nulls = await t
+          .http()
+          .patch(`/cards/${card.id}`)
+          .set('Authorization', bearer(author.id))
+          .send({ title: null, tags: null })
+          .expect(200);
+        expect(nulls.body).toMatchObject({ title: 'After', body: 'New body', tags: ['c', 'z'] });
       },
       E2E_TIMEOUT,
     );

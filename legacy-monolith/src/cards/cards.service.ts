@@ -92,12 +92,13 @@ export class CardsService {
       await manager.getRepository(Card).update(
         { id },
         {
-          ...(dto.title !== undefined && { title: dto.title }),
-          ...(dto.body !== undefined && { body: dto.body }),
+          // `@IsOptional()` lets an explicit null through: it means "leave as is", like absence.
+          ...(dto.title != null && { title: dto.title }),
+          ...(dto.body != null && { body: dto.body }),
           updatedAt: new Date(),
         },
       );
-      if (dto.tags !== undefined) await this.replaceTags(manager, id, normaliseTags(dto.tags));
+      if (dto.tags != null) await this.replaceTags(manager, id, normaliseTags(dto.tags));
     });
     return this.view(id);
   }

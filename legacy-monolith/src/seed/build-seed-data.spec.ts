@@ -42,7 +42,7 @@ describe('buildSeedData', () => {
   });
 
   it('logs a moderation action for every hidden card and banned user', () => {
-    const data = buildSeedData(42, { users: 300, cards: 3000 });
+    const data = buildSeedData(42, { users: 300, cards: 1500 });
     const hidden = data.cards.filter((card) => card.status === 'hidden').length;
     const banned = data.users.filter((user) => user.banned_at).length;
     expect(hidden).toBeGreaterThan(0);
