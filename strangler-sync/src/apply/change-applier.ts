@@ -65,6 +65,7 @@ export interface ChangeApplierOptions {
 export class ChangeApplier {
   private readonly tables: SyncTables;
   private readonly sql = new Map<string, string>();
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly options: ChangeApplierOptions) {
     this.tables = syncTables(options.targetSchema);
@@ -74,11 +75,18 @@ export class ChangeApplier {
     return this.options.mappings.get(`${event.source.schema}.${event.source.table}`);
   }
 
+  /**
+   * Applies one event. `guarded: false` skips the per-event savepoint (a batch runs that way
+   * first): an error then propagates, and the caller rolls the batch back and applies it again
+   * guarded, so only the failing event is dead-lettered.
+   */
   async apply(
     client: pg.ClientBase,
     event: ChangeEvent,
     position: RowPosition,
+    guarded = true,
   ): Promise<ApplyOutcome> {
+    if (!guarded) return this.applyUnguarded(client, event, position);
     await client.query('SAVEPOINT strangler_event');
     try {
       const outcome = await this.applyUnguarded(client, event, position);
@@ -142,9 +150,14 @@ export class ChangeApplier {
           await this.deleteRow(client, mapping, key, position);
           return 'filtered';
         }
-        if (!(await this.claim(client, mapping, key, position, false))) return 'skipped';
-        await this.upsert(client, mapping, after, evaluated.derived);
-        return 'applied';
+        if (mapping.copied.some((c) => after[c.source] === UNAVAILABLE_VALUE)) {
+          if (!(await this.claim(client, mapping, key, position, false))) return 'skipped';
+          await this.updateSentColumns(client, mapping, after, evaluated.derived);
+          return 'applied';
+        }
+        return (await this.claimAndUpsert(client, mapping, after, evaluated.derived, position))
+          ? 'applied'
+          : 'skipped';
       }
     }
   }
@@ -157,7 +170,7 @@ export class ChangeApplier {
     position: RowPosition,
     deleted: boolean,
   ): Promise<boolean> {
-    const sql = this.cached(`claim:${mapping.targetName}`, () => {
+    const statement = this.statementName(`claim:${mapping.targetName}`, () => {
       const keyArray = mapping.targetKey.map((k, i) => `$${i + 5}::${k.targetType}`).join(', ');
       return `INSERT INTO ${this.tables.versions} AS v
                 (target_table, row_key, source_lsn, source_seq, deleted)
@@ -168,34 +181,57 @@ export class ChangeApplier {
                 WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
               RETURNING 1`;
     });
-    const result = await client.query(sql, [
-      mapping.targetName,
-      position.lsn,
-      position.seq,
-      deleted,
-      ...mapping.targetKey.map((k) => toParam(key[k.source])),
-    ]);
+    const result = await client.query({
+      name: statement.name,
+      text: statement.text,
+      values: [
+        mapping.targetName,
+        position.lsn,
+        position.seq,
+        deleted,
+        ...mapping.targetKey.map((k) => toParam(key[k.source])),
+      ],
+    });
     return result.rowCount === 1;
   }
 
+  /** Claims the version as a tombstone and deletes the row, in one statement. */
   private async deleteRow(
     client: pg.ClientBase,
     mapping: CompiledTableMapping,
     key: Row,
     position: RowPosition,
   ): Promise<boolean> {
-    if (!(await this.claim(client, mapping, key, position, true))) return false;
-    const sql = this.cached(`delete:${mapping.targetName}`, () => {
+    const statement = this.statementName(`claim-delete:${mapping.targetName}`, () => {
+      const keyParams = mapping.targetKey.map((k, i) => `$${i + 4}::${k.targetType}`);
       const where = mapping.targetKey
-        .map((k, i) => `${quoteIdent(k.target)} = $${i + 1}`)
+        .map((k, i) => `${quoteIdent(k.target)} = ${keyParams[i]}`)
         .join(' AND ');
-      return `DELETE FROM ${qualified(mapping.target.schema, mapping.target.table)} WHERE ${where}`;
+      return `WITH claim AS (
+                INSERT INTO ${this.tables.versions} AS v
+                  (target_table, row_key, source_lsn, source_seq, deleted)
+                VALUES ($1, jsonb_build_array(${keyParams.join(', ')}), $2::pg_lsn, $3::int, true)
+                ON CONFLICT (target_table, row_key) DO UPDATE
+                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                      deleted = true
+                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+                RETURNING 1),
+              gone AS (
+                DELETE FROM ${qualified(mapping.target.schema, mapping.target.table)}
+                 WHERE ${where} AND EXISTS (SELECT 1 FROM claim))
+              SELECT count(*)::int AS claimed FROM claim`;
     });
-    await client.query(
-      sql,
-      mapping.targetKey.map((k) => toParam(key[k.source])),
-    );
-    return true;
+    const result = await client.query<{ claimed: number }>({
+      name: statement.name,
+      text: statement.text,
+      values: [
+        mapping.targetName,
+        position.lsn,
+        position.seq,
+        ...mapping.targetKey.map((k) => toParam(key[k.source])),
+      ],
+    });
+    return (result.rows[0]?.claimed ?? 0) > 0;
   }
 
   /** Filter and derived columns, computed by the target database over the source row. */
@@ -212,7 +248,7 @@ export class ChangeApplier {
         `column(s) ${unavailable.join(', ')} were not sent (unchanged TOAST) but the filter or ` +
           'a derived column may read them: set REPLICA IDENTITY FULL on the source table',
       );
-    const sql = this.cached(`evaluate:${mapping.sourceName}`, () => {
+    const statement = this.statementName(`evaluate:${mapping.sourceName}`, () => {
       const row = columns
         .map((c, i) => `$${i + 1}::${sourceCast(mapping.source, c)} AS ${quoteIdent(c)}`)
         .join(', ');
@@ -222,10 +258,11 @@ export class ChangeApplier {
       ];
       return `SELECT ${outputs.join(', ')} FROM (SELECT ${row}) AS source_row`;
     });
-    const result = await client.query<Record<string, string | boolean | null>>(
-      sql,
-      columns.map((c) => toParam(after[c])),
-    );
+    const result = await client.query<Record<string, string | boolean | null>>({
+      name: statement.name,
+      text: statement.text,
+      values: columns.map((c) => toParam(after[c])),
+    });
     const first = result.rows[0] ?? {};
     return {
       keep: first.keep === true,
@@ -233,7 +270,8 @@ export class ChangeApplier {
     };
   }
 
-  private async upsert(
+  /** An update with unchanged TOAST values: set the columns that were sent, leave the rest. */
+  private async updateSentColumns(
     client: pg.ClientBase,
     mapping: CompiledTableMapping,
     after: Row,
@@ -245,34 +283,86 @@ export class ChangeApplier {
     const columns = [...available.map((c) => c.target), ...mapping.derived.map((d) => d.target)];
     const table = qualified(mapping.target.schema, mapping.target.table);
     const keyColumns = mapping.targetKey.map((k) => k.target);
-    if (missing.length > 0) {
-      // Unchanged TOAST values: update the columns that were sent and leave these as they are.
-      const sets = columns.filter((c) => !keyColumns.includes(c));
-      const where = keyColumns.map((k) => `${quoteIdent(k)} = $${columns.indexOf(k) + 1}`);
-      const sql =
-        sets.length > 0
-          ? `UPDATE ${table} SET ${sets.map((c) => `${quoteIdent(c)} = $${columns.indexOf(c) + 1}`).join(', ')}
-              WHERE ${where.join(' AND ')}`
-          : `SELECT 1 FROM ${table} WHERE ${where.join(' AND ')}`;
-      const result = await client.query(sql, values);
-      if (result.rowCount !== 1)
-        throw new Error(
-          `row is not in ${mapping.targetName} and column(s) ` +
-            `${missing.map((c) => c.source).join(', ')} were not sent (unchanged TOAST): ` +
-            'backfill the table to copy it',
-        );
-      return;
-    }
-    const sql = this.cached(`upsert:${mapping.targetName}:${columns.join(',')}`, () => {
+    const sets = columns.filter((c) => !keyColumns.includes(c));
+    const where = keyColumns.map((k) => `${quoteIdent(k)} = $${columns.indexOf(k) + 1}`);
+    const sql =
+      sets.length > 0
+        ? `UPDATE ${table} SET ${sets.map((c) => `${quoteIdent(c)} = $${columns.indexOf(c) + 1}`).join(', ')}
+            WHERE ${where.join(' AND ')}`
+        : `SELECT 1 FROM ${table} WHERE ${where.join(' AND ')}`;
+    const result = await client.query(sql, values);
+    if (result.rowCount !== 1)
+      throw new Error(
+        `row is not in ${mapping.targetName} and column(s) ` +
+          `${missing.map((c) => c.source).join(', ')} were not sent (unchanged TOAST): ` +
+          'backfill the table to copy it',
+      );
+  }
+
+  /**
+   * Claims the row version and writes the row in ONE statement (one round trip per event):
+   * the upsert only runs when the claim returned a row. True when the event was newer.
+   */
+  private async claimAndUpsert(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    after: Row,
+    derived: (string | null)[],
+    position: RowPosition,
+  ): Promise<boolean> {
+    const columns = [
+      ...mapping.copied.map((c) => c.target),
+      ...mapping.derived.map((d) => d.target),
+    ];
+    const statement = this.statementName(`claim-upsert:${mapping.targetName}`, () => {
+      const typeOf = (column: string) =>
+        mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
+      const param = (column: string) => `$${columns.indexOf(column) + 4}::${typeOf(column)}`;
+      const keyColumns = mapping.targetKey.map((k) => k.target);
       const sets = columns
         .filter((c) => !keyColumns.includes(c))
         .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-      return `INSERT INTO ${table} (${columns.map(quoteIdent).join(', ')})
-              VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-              ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
-              ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'}`;
+      return `WITH claim AS (
+                INSERT INTO ${this.tables.versions} AS v
+                  (target_table, row_key, source_lsn, source_seq, deleted)
+                VALUES ($1, jsonb_build_array(${keyColumns.map(param).join(', ')}),
+                        $2::pg_lsn, $3::int, false)
+                ON CONFLICT (target_table, row_key) DO UPDATE
+                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                      deleted = false
+                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+                RETURNING 1),
+              upsert AS (
+                INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
+                  (${columns.map(quoteIdent).join(', ')})
+                SELECT ${columns.map(param).join(', ')} WHERE EXISTS (SELECT 1 FROM claim)
+                ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
+                ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
+              SELECT count(*)::int AS claimed FROM claim`;
     });
-    await client.query(sql, values);
+    const result = await client.query<{ claimed: number }>({
+      name: statement.name,
+      text: statement.text,
+      values: [
+        mapping.targetName,
+        position.lsn,
+        position.seq,
+        ...mapping.copied.map((c) => toParam(after[c.source])),
+        ...derived,
+      ],
+    });
+    return (result.rows[0]?.claimed ?? 0) > 0;
+  }
+
+  /** A prepared statement per distinct SQL text (parsed and planned once per connection). */
+  private statementName(key: string, build: () => string): { name: string; text: string } {
+    const text = this.cached(key, build);
+    let name = this.names.get(text);
+    if (!name) {
+      name = `strangler_sync_${this.names.size + 1}`;
+      this.names.set(text, name);
+    }
+    return { name, text };
   }
 
   /**

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
+import type { ChangeApplier } from '../apply/change-applier.js';
+import { TargetBatch } from '../apply/target-batch.js';
 import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
 import {
   beginTransaction,
@@ -105,36 +106,33 @@ export class ChangeStreamer {
     const maxEvents = this.options.maxBatchEvents ?? 5000;
     let source: SourceTransaction | null = null;
     let skipping = false;
-    let targetOpen = false;
     let batchTransactions = 0;
-    let batchEvents = 0;
     let pending: { endLsn: Lsn; time: Date } | null = null;
+    const batch = new TargetBatch(this.target, applier, pipeline, this.options.logger);
 
     const rollback = async () => {
-      if (targetOpen) await this.target.query('ROLLBACK');
-      targetOpen = false;
+      await batch.rollback();
       pending = null;
       batchTransactions = 0;
-      batchEvents = 0;
     };
     const flush = async () => {
-      if (targetOpen && pending) {
-        await recordAppliedCommit(
-          this.target,
-          this.options.targetSchema,
-          pipeline,
-          pending.endLsn,
-          pending.time,
+      const committed = pending;
+      if (batch.open && committed) {
+        await batch.commit(() =>
+          recordAppliedCommit(
+            this.target,
+            this.options.targetSchema,
+            pipeline,
+            committed.endLsn,
+            committed.time,
+          ),
         );
-        await this.target.query('COMMIT');
-        targetOpen = false;
-        this.appliedLsn = pending.endLsn;
+        this.appliedLsn = committed.endLsn;
         syncMetrics.transactionsApplied.inc({ pipeline });
         this.options.onCommitted?.(this.appliedLsn);
       }
       pending = null;
       batchTransactions = 0;
-      batchEvents = 0;
       await this.ack(this.appliedLsn);
     };
 
@@ -158,7 +156,7 @@ export class ChangeStreamer {
         if (item.kind === 'error') throw item.error;
         if (item.kind === 'keepalive') {
           if (!source && pending) await flush();
-          if (!source && !targetOpen) {
+          if (!source && !batch.open) {
             // Everything the server sent before this keepalive is applied: its position can be
             // confirmed, so WAL of unrelated tables does not pile up behind the slot.
             const idleAt = maxLsn(this.appliedLsn, item.lsn);
@@ -182,44 +180,17 @@ export class ChangeStreamer {
           case 'truncate': {
             if (!source) throw new Error(`pgoutput ${message.tag} outside a transaction`);
             if (skipping) break;
-            if (!targetOpen) {
-              await this.target.query('BEGIN');
-              targetOpen = true;
-            }
             for (const event of changeEventsFrom(
               message,
               normaliseLsn(item.lsn),
               source,
               pipeline,
               this.options.sourceDb,
-            )) {
-              const outcome = await applier
-                .apply(this.target, event, {
-                  lsn: source.commitLsn,
-                  seq: event.transaction?.total_order ?? 0,
-                })
-                .catch(async (error: unknown) => {
-                  if (error instanceof DeadLetterStopError) {
-                    await rollback();
-                    await applier.writeDeadLetter(this.target, error.event, error.reason);
-                    syncMetrics.deadLetters.inc({ pipeline });
-                  }
-                  throw error;
-                });
-              syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
-              if (outcome === 'dead-lettered') {
-                syncMetrics.deadLetters.inc({ pipeline });
-                this.options.logger.warn(
-                  {
-                    pipeline,
-                    table: `${event.source.schema}.${event.source.table}`,
-                    lsn: event.source.lsn,
-                  },
-                  'change event dead-lettered',
-                );
-              }
-              batchEvents += 1;
-            }
+            ))
+              await batch.apply(event, {
+                lsn: source.commitLsn,
+                seq: event.transaction?.total_order ?? 0,
+              });
             break;
           }
           case 'commit': {
@@ -230,7 +201,7 @@ export class ChangeStreamer {
               skipping = false;
               break;
             }
-            if (!targetOpen) {
+            if (!batch.open) {
               // Nothing of ours in it: nothing to write, the position can be confirmed when idle.
               if (compareLsn(endLsn, this.appliedLsn) > 0 && !pending) this.appliedLsnIdle(endLsn);
               break;
@@ -244,7 +215,7 @@ export class ChangeStreamer {
               this.stream.backlog === 0 ||
               this.stopRequested ||
               batchTransactions >= maxTransactions ||
-              batchEvents >= maxEvents
+              batch.size >= maxEvents
             )
               await flush();
             break;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
+import type { ChangeApplier } from '../apply/change-applier.js';
+import { TargetBatch } from '../apply/target-batch.js';
 import { syncTables } from '../apply/sync-bookkeeping.js';
 import { readEvent, type Row, type SnapshotMarker } from '../change-event/change-event.js';
 import { fromPgText, textTypes } from '../capture/pg-text-value.js';
@@ -121,7 +122,7 @@ export async function copyTables(options: CopyTablesOptions): Promise<void> {
         });
         if (chunk.rows.length === 0) break;
         const typeOf = new Map(chunk.fields.map((f) => [f.name, f.dataTypeID]));
-        await target.query('BEGIN');
+        const batch = new TargetBatch(target, applier, pipeline, options.logger);
         try {
           for (const raw of chunk.rows) {
             const row: Row = {};
@@ -137,25 +138,21 @@ export async function copyTables(options: CopyTablesOptions): Promise<void> {
               },
               { lsn: position.lsn, readTimeMs, marker: options.marker },
             );
-            const outcome = await applier.apply(target, event, position);
-            syncMetrics.eventsApplied.inc({ pipeline, op: 'r', outcome });
-            if (outcome === 'dead-lettered') syncMetrics.deadLetters.inc({ pipeline });
+            await batch.apply(event, position);
           }
           const last = chunk.rows[chunk.rows.length - 1];
           lastKey = keyColumns.map((k) => last[k] ?? '');
           rowsCopied += chunk.rows.length;
-          await target.query(
-            `UPDATE ${progressTable} SET last_key = $3::jsonb, rows_copied = $4, updated_at = now()
-              WHERE pipeline = $1 AND source_table = $2`,
-            [pipeline, table, JSON.stringify(lastKey), rowsCopied],
-          );
-          await target.query('COMMIT');
+          const progressKey = JSON.stringify(lastKey);
+          await batch.commit(async () => {
+            await target.query(
+              `UPDATE ${progressTable} SET last_key = $3::jsonb, rows_copied = $4, updated_at = now()
+                WHERE pipeline = $1 AND source_table = $2`,
+              [pipeline, table, progressKey, rowsCopied],
+            );
+          });
         } catch (error) {
-          await target.query('ROLLBACK');
-          if (error instanceof DeadLetterStopError) {
-            await applier.writeDeadLetter(target, error.event, error.reason);
-            syncMetrics.deadLetters.inc({ pipeline });
-          }
+          await batch.rollback().catch(() => undefined);
           throw error;
         }
         syncMetrics.snapshotRows.inc({ pipeline, table }, chunk.rows.length);

@@ -1,0 +1,119 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { ChangeEvent } from '../change-event/change-event.js';
+import { syncMetrics } from '../metrics.js';
+import {
+  DeadLetterStopError,
+  type ApplyOutcome,
+  type ChangeApplier,
+  type RowPosition,
+} from './change-applier.js';
+
+/**
+ * One target transaction holding a batch of change events (whole source transactions, or a
+ * snapshot chunk). Events are applied without savepoints first, which is fast; if one fails, the
+ * transaction is rolled back and the batch is applied again with a savepoint per event, so only
+ * the failing event is dead-lettered (or, policy `stop`, the batch is abandoned and the event is
+ * recorded in a transaction of its own before the error propagates).
+ */
+export class TargetBatch {
+  private events: { event: ChangeEvent; position: RowPosition }[] = [];
+  private outcomes: { op: string; outcome: ApplyOutcome }[] = [];
+  private guarded = false;
+  private isOpen = false;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly applier: ChangeApplier,
+    private readonly pipeline: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get open(): boolean {
+    return this.isOpen;
+  }
+
+  get size(): number {
+    return this.events.length;
+  }
+
+  async begin(): Promise<void> {
+    if (this.isOpen) return;
+    await this.client.query('BEGIN');
+    this.isOpen = true;
+  }
+
+  async apply(event: ChangeEvent, position: RowPosition): Promise<void> {
+    await this.begin();
+    this.events.push({ event, position });
+    if (!this.guarded) {
+      try {
+        this.outcomes.push({
+          op: event.op,
+          outcome: await this.applier.apply(this.client, event, position, false),
+        });
+        return;
+      } catch (error) {
+        this.logger.debug(
+          { pipeline: this.pipeline, err: error },
+          'batch failed, applying it event by event',
+        );
+        await this.client.query('ROLLBACK');
+        await this.client.query('BEGIN');
+        this.guarded = true;
+        this.outcomes = [];
+        for (const item of this.events) await this.applyGuarded(item.event, item.position);
+        return;
+      }
+    }
+    await this.applyGuarded(event, position);
+  }
+
+  private async applyGuarded(event: ChangeEvent, position: RowPosition): Promise<void> {
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await this.applier.apply(this.client, event, position, true);
+    } catch (error) {
+      if (error instanceof DeadLetterStopError) {
+        await this.rollback();
+        await this.applier.writeDeadLetter(this.client, error.event, error.reason);
+        syncMetrics.deadLetters.inc({ pipeline: this.pipeline });
+      }
+      throw error;
+    }
+    this.outcomes.push({ op: event.op, outcome });
+    if (outcome === 'dead-lettered')
+      this.logger.warn(
+        {
+          pipeline: this.pipeline,
+          table: `${event.source.schema}.${event.source.table}`,
+          lsn: event.source.lsn,
+        },
+        'change event dead-lettered',
+      );
+  }
+
+  /** Runs `last` (bookkeeping) inside the transaction, commits, and counts the outcomes. */
+  async commit(last?: () => Promise<void>): Promise<void> {
+    if (!this.isOpen) return;
+    await last?.();
+    await this.client.query('COMMIT');
+    for (const { op, outcome } of this.outcomes) {
+      syncMetrics.eventsApplied.inc({ pipeline: this.pipeline, op, outcome });
+      if (outcome === 'dead-lettered') syncMetrics.deadLetters.inc({ pipeline: this.pipeline });
+    }
+    this.reset();
+  }
+
+  async rollback(): Promise<void> {
+    if (this.isOpen) await this.client.query('ROLLBACK');
+    this.reset();
+  }
+
+  private reset(): void {
+    this.isOpen = false;
+    this.guarded = false;
+    this.events = [];
+    this.outcomes = [];
+  }
+}
