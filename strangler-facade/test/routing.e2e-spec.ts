@@ -166,6 +166,14 @@ describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
       expect(digest(reply.text)).toBe(digest(body));
     });
 
+    it('answers 501 to an Upgrade (WebSocket) request instead of hanging', async () => {
+      const raw = await sendRaw(
+        port,
+        'GET /feed HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 501 /);
+    });
+
     it('streams a chunked request body (no Content-Length)', async () => {
       const raw = await sendRaw(
         port,
