@@ -91,6 +91,9 @@ export async function copyCardsFromLegacy(
 ): Promise<{ [table: string]: number }> {
   const legacy = new pg.Client({ connectionString: legacyUrl, application_name: 'cards-copy' });
   const cards = new pg.Client({ connectionString: cardsUrl, application_name: 'cards-copy' });
+  // A connection the server drops surfaces as the failing query's rejection, not as an
+  // unhandled 'error' event that would take the process down.
+  for (const client of [legacy, cards]) client.on('error', () => undefined);
   await legacy.connect();
   try {
     await cards.connect();
