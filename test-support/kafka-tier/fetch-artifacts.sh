@@ -41,10 +41,11 @@ STAGE="$(mktemp -d "$(dirname "$CACHE")/.stage.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
 
 MVN=(mvn --batch-mode --no-transfer-progress -q -Dstyle.color=never)
+plain() { sed 's/\x1b\[[0-9;]*m//g' >&2; } # Maven 3.8 prints colour resets even in batch mode
 
 log "resolving Kafka ${KAFKA_VERSION} (broker + Connect runtime) from Maven Central ..."
 "${MVN[@]}" -f "$HERE/maven/kafka-pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STAGE/kafka-libs" >&2
+  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STAGE/kafka-libs" 2>&1 | plain
 
 log "resolving Debezium ${DEBEZIUM_VERSION} PostgreSQL connector from Maven Central ..."
 # Kafka's own APIs and slf4j come from the Connect classpath (Connect loads them parent-first).
@@ -52,7 +53,7 @@ log "resolving Debezium ${DEBEZIUM_VERSION} PostgreSQL connector from Maven Cent
 # JsonConverter methods that take Jackson types, which must then be the same classes.
 "${MVN[@]}" -f "$HERE/maven/debezium-pom.xml" -Ddebezium.version="$DEBEZIUM_VERSION" \
   dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=org.apache.kafka,org.slf4j,com.fasterxml.jackson.core \
-  -DoutputDirectory="$STAGE/plugins/debezium-connector-postgres" >&2
+  -DoutputDirectory="$STAGE/plugins/debezium-connector-postgres" 2>&1 | plain
 
 test -f "$STAGE/kafka-libs/kafka_2.13-${KAFKA_VERSION}.jar" || { log "kafka_2.13-${KAFKA_VERSION}.jar missing after resolution"; exit 1; }
 test -f "$STAGE/plugins/debezium-connector-postgres/debezium-connector-postgres-${DEBEZIUM_VERSION}.jar" || { log "debezium connector jar missing after resolution"; exit 1; }
