@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { mintAuthToken } from '../legacy-monolith/src/auth/auth-token.js';
 import type { StackConfig } from './stack-config.js';
 
 interface AdminRule {
@@ -10,7 +11,11 @@ interface AdminRule {
 }
 
 /** Prints where everything listens, where each route goes, and a first request to try. */
-export async function printReadyBanner(config: StackConfig, legacyUrl: string): Promise<void> {
+export async function printReadyBanner(
+  config: StackConfig,
+  legacyUrl: string,
+  memberUserId: string | null,
+): Promise<void> {
   const facade = `http://127.0.0.1:${config.STRANGLER_PORT}`;
   const admin = `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}`;
   const rules = await fetchRules(admin);
@@ -32,6 +37,15 @@ export async function printReadyBanner(config: StackConfig, legacyUrl: string): 
     `  curl -i ${facade}/cards/${sampleCardId ?? '<card-id>'}`,
     '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
     '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+    ...(memberUserId
+      ? [
+          '',
+          'a write, as a seeded member:',
+          `  curl -i -X POST ${facade}/cards -H 'Content-Type: application/json' \\`,
+          `    -H 'Authorization: Bearer ${mintAuthToken(memberUserId, config.AUTH_TOKEN_SECRET)}' \\`,
+          `    -d '{"title":"Hello","body":"First card through the facade","tags":["hello"]}'`,
+        ]
+      : []),
     '',
     'Ctrl-C stops everything.',
   ];

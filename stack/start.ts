@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { copyCardsFromLegacy } from '../extracted/cards-service/src/copy-from-legacy/copy-from-legacy.js';
 import { runCardsMigrations } from '../extracted/cards-service/src/database/run-migrations.js';
 import { runLegacyMigrations } from '../legacy-monolith/src/database/run-migrations.js';
-import { seedLegacyDatabase } from '../legacy-monolith/src/seed/seed-legacy-database.js';
+import {
+  seedLegacyDatabase,
+  type SeedSummary,
+} from '../legacy-monolith/src/seed/seed-legacy-database.js';
 import {
   connectExistingPostgres,
   startEmbeddedPostgres,
@@ -56,7 +59,7 @@ async function created(cluster: PostgresCluster, name: string): Promise<string> 
   return cluster.databaseUrl(name);
 }
 
-async function prepareData(config: StackConfig, db: Databases): Promise<void> {
+async function prepareData(config: StackConfig, db: Databases): Promise<SeedSummary> {
   log('migrating the legacy database');
   await runLegacyMigrations(db.legacyUrl);
   log('migrating the cards-service database');
@@ -69,6 +72,7 @@ async function prepareData(config: StackConfig, db: Databases): Promise<void> {
   );
   const copied = await copyCardsFromLegacy(db.legacyUrl, db.cardsUrl);
   log(`copied legacy rows into cards-service: ${JSON.stringify(copied)}`);
+  return seeded;
 }
 
 function startServices(config: StackConfig, db: Databases): SupervisedProcess[] {
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('terminated', 0));
 
   try {
-    await prepareData(config, db);
+    const seeded = await prepareData(config, db);
     processes = startServices(config, db);
     for (const proc of processes) {
       void proc.exited.then((code) => shutdown(`${proc.name} exited with ${code}`, 1));
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
         alive: alive(processes[2]),
       }),
     ]);
-    await printReadyBanner(config, db.legacyUrl);
+    await printReadyBanner(config, db.legacyUrl, seeded.memberUserId);
   } catch (error) {
     console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
     await shutdown('start-up failed', 1);

@@ -102,7 +102,7 @@ function flipCardsReadOne(rules: string): string {
     (line, index) => index > ruleLine && /^\s*upstream:\s*legacy\b/.test(line),
   );
   if (ruleLine < 0 || upstreamLine < 0) return rules;
-  lines[upstreamLine] = lines[upstreamLine]!.replace(
+  lines[upstreamLine] = lines[upstreamLine].replace(
     /upstream:\s*legacy/,
     'upstream: cards-service',
   );
