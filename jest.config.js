@@ -10,6 +10,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Global, not per project: jest reads testTimeout only at the top level.
+  testTimeout: 60000,
   projects: [
     {
       ...common,
@@ -22,7 +24,6 @@ export default {
       displayName: 'e2e',
       testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-      testTimeout: 60000,
     },
   ],
 };
