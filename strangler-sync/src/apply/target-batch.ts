@@ -14,10 +14,12 @@ import {
  * snapshot chunk). Events are applied without savepoints first, which is fast; if one fails, the
  * transaction is rolled back and the batch is applied again with a savepoint per event, so only
  * the failing event is dead-lettered (or, policy `stop`, the batch is abandoned and the event is
- * recorded in a transaction of its own before the error propagates).
+ * recorded in a transaction of its own before the error propagates, see `keepCompleted`).
  */
 export class TargetBatch {
   private events: { event: ChangeEvent; position: RowPosition }[] = [];
+  /** Events before this index belong to source transactions that are complete. */
+  private boundary = 0;
   private outcomes: { op: string; outcome: ApplyOutcome }[] = [];
   private guarded = false;
   private isOpen = false;
@@ -70,17 +72,9 @@ export class TargetBatch {
   }
 
   private async applyGuarded(event: ChangeEvent, position: RowPosition): Promise<void> {
-    let outcome: ApplyOutcome;
-    try {
-      outcome = await this.applier.apply(this.client, event, position, true);
-    } catch (error) {
-      if (error instanceof DeadLetterStopError) {
-        await this.rollback();
-        await this.applier.writeDeadLetter(this.client, error.event, error.reason);
-        syncMetrics.deadLetters.inc({ pipeline: this.pipeline });
-      }
-      throw error;
-    }
+    // DeadLetterStopError propagates with the transaction still open: the caller decides what
+    // to keep (`keepCompleted`) before recording the event (`recordStop`).
+    const outcome = await this.applier.apply(this.client, event, position, true);
     this.outcomes.push({ op: event.op, outcome });
     if (outcome === 'dead-lettered')
       this.logger.warn(
@@ -91,6 +85,37 @@ export class TargetBatch {
         },
         'change event dead-lettered',
       );
+  }
+
+  /** The source transaction applied so far is complete (its commit message arrived). */
+  markBoundary(): void {
+    this.boundary = this.events.length;
+  }
+
+  /**
+   * After a DeadLetterStopError: rolls back and re-applies only the complete source
+   * transactions of the batch, leaving the transaction open for the caller to commit. Returns
+   * false (and leaves nothing open) when there were none.
+   */
+  async keepCompleted(): Promise<boolean> {
+    const kept = this.events.slice(0, this.boundary);
+    await this.rollback();
+    if (kept.length === 0) return false;
+    await this.begin();
+    this.guarded = true;
+    for (const item of kept) {
+      this.events.push(item);
+      await this.applyGuarded(item.event, item.position);
+    }
+    this.boundary = this.events.length;
+    return true;
+  }
+
+  /** Records the event the `stop` policy halted on (in its own transaction). */
+  async recordStop(error: DeadLetterStopError): Promise<void> {
+    await this.rollback();
+    await this.applier.writeDeadLetter(this.client, error.event, error.reason);
+    syncMetrics.deadLetters.inc({ pipeline: this.pipeline });
   }
 
   /** Runs `last` (bookkeeping) inside the transaction, commits, and counts the outcomes. */
@@ -115,5 +140,6 @@ export class TargetBatch {
     this.guarded = false;
     this.events = [];
     this.outcomes = [];
+    this.boundary = 0;
   }
 }

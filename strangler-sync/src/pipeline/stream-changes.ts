@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ChangeApplier } from '../apply/change-applier.js';
+import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
 import { TargetBatch } from '../apply/target-batch.js';
 import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
 import {
@@ -187,10 +187,16 @@ export class ChangeStreamer {
               pipeline,
               this.options.sourceDb,
             ))
-              await batch.apply(event, {
-                lsn: source.commitLsn,
-                seq: event.transaction?.total_order ?? 0,
-              });
+              await batch
+                .apply(event, { lsn: source.commitLsn, seq: event.transaction?.total_order ?? 0 })
+                .catch(async (error: unknown) => {
+                  if (error instanceof DeadLetterStopError) {
+                    // Keep the whole source transactions before the poison one, then halt.
+                    if (await batch.keepCompleted()) await flush();
+                    await batch.recordStop(error);
+                  }
+                  throw error;
+                });
             break;
           }
           case 'commit': {
@@ -206,6 +212,7 @@ export class ChangeStreamer {
               if (compareLsn(endLsn, this.appliedLsn) > 0 && !pending) this.appliedLsnIdle(endLsn);
               break;
             }
+            batch.markBoundary();
             pending = {
               endLsn,
               time: new Date(Number(BigInt(message.commitTime as bigint) / 1000n)),

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { ChangeApplier } from '../apply/change-applier.js';
+import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
 import { TargetBatch } from '../apply/target-batch.js';
 import { syncTables } from '../apply/sync-bookkeeping.js';
 import { readEvent, type Row, type SnapshotMarker } from '../change-event/change-event.js';
@@ -152,6 +152,7 @@ export async function copyTables(options: CopyTablesOptions): Promise<void> {
             );
           });
         } catch (error) {
+          if (error instanceof DeadLetterStopError) await batch.recordStop(error);
           await batch.rollback().catch(() => undefined);
           throw error;
         }
