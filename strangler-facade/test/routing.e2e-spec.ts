@@ -166,6 +166,18 @@ describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
       expect(digest(reply.text)).toBe(digest(body));
     });
 
+    it('forwards requests with an empty body (Content-Length: 0) and without any body', async () => {
+      const empty = await send(port, '/cards', {
+        method: 'POST',
+        headers: { 'content-length': '0' },
+      });
+      expect(empty.status).toBe(200);
+      expect(empty.json<Echo>().headers['content-length']).toBe('0');
+      const none = await send(port, '/cards/1', { method: 'DELETE' });
+      expect(none.status).toBe(200);
+      expect(none.json<Echo>().method).toBe('DELETE');
+    });
+
     it('answers 501 to an Upgrade (WebSocket) request instead of hanging', async () => {
       const raw = await sendRaw(
         port,

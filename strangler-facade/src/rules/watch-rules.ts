@@ -18,6 +18,8 @@ export interface WatchRulesOptions {
   readonly pollIntervalMs: number;
   readonly onChange: () => void;
   readonly onWatchError?: (error: Error) => void;
+  /** False relies on the poll alone (tests of the fallback, or filesystems without events). */
+  readonly fsWatch?: boolean;
 }
 
 export interface RulesWatcher {
@@ -40,16 +42,19 @@ export function watchRules(file: string, options: WatchRulesOptions): RulesWatch
   };
 
   let watcher: FSWatcher | null = null;
-  try {
-    watcher = watch(directory, { persistent: false }, (_event, filename) => {
-      // Some platforms omit the name; then any change in the directory counts. Names starting
-      // with ".." are Kubernetes' atomic ConfigMap swaps (`..data` → a new timestamped folder).
-      const name = filename?.toString() ?? null;
-      if (name === null || name === base || name.startsWith('..')) schedule();
-    });
-    watcher.on('error', (error) => options.onWatchError?.(error));
-  } catch (error) {
-    options.onWatchError?.(error as Error);
+  const onEvent = (_event: string, filename: string | Buffer | null): void => {
+    // Some platforms omit the name; then any change in the directory counts. Names starting
+    // with ".." are Kubernetes' atomic ConfigMap swaps (`..data` → a new timestamped folder).
+    const name = filename?.toString() ?? null;
+    if (name === null || name === base || name.startsWith('..')) schedule();
+  };
+  if (options.fsWatch !== false) {
+    try {
+      watcher = watch(directory, { persistent: false }, onEvent);
+      watcher.on('error', (error) => options.onWatchError?.(error));
+    } catch (error) {
+      options.onWatchError?.(error as Error);
+    }
   }
 
   let lastSeen = '';
