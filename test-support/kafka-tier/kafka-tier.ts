@@ -132,7 +132,10 @@ export interface KafkaTier {
   startDebeziumConnector(config: DebeziumConnectorConfig): Promise<KafkaConnectHandle>;
   /** The same with several connectors in one worker (each may set its own converters). */
   startDebeziumConnectors(configs: DebeziumConnectorConfig[]): Promise<KafkaConnectHandle>;
-  /** Stops the Connect worker (offsets are flushed; the replication slots stay). */
+  /**
+   * Stops the Connect worker. Offsets are flushed and the replication slots stay, so starting
+   * the same connectors again resumes streaming where they stopped (no new snapshot).
+   */
   stopConnector(): Promise<void>;
   /** Stops Connect and the broker and removes the work dir. */
   stop(): Promise<void>;
@@ -247,12 +250,10 @@ export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<Ka
 
   let broker: JavaProcess | undefined;
   let connect: JavaProcess | undefined;
-  let connectHandle: KafkaConnectHandle | undefined;
 
   const stopConnector = async (): Promise<void> => {
     if (connect) await stopJava(connect);
     connect = undefined;
-    connectHandle = undefined;
   };
   const stop = async (): Promise<void> => {
     await stopConnector();
@@ -316,7 +317,8 @@ export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<Ka
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
       'key.converter.schemas.enable': 'false',
       'value.converter.schemas.enable': 'false',
-      'offset.storage.file.filename': path.join(workDir, `connect-${instance}.offsets`),
+      // one offsets file per tier: a restarted worker resumes where the last one stopped
+      'offset.storage.file.filename': path.join(workDir, 'connect.offsets'),
       'offset.flush.interval.ms': '1000',
       'plugin.path': pluginPath,
       'plugin.discovery': 'service_load',
@@ -366,7 +368,7 @@ export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<Ka
     log(
       `kafka connect on ${restUrl}: ${connectors.map((c) => c.name).join(', ')} RUNNING in ${Date.now() - started} ms`,
     );
-    connectHandle = {
+    return {
       restUrl,
       logFile: process_.logFile,
       connectors: connectors.map((properties) => ({
@@ -374,7 +376,6 @@ export async function startKafkaTier(options: KafkaTierOptions = {}): Promise<Ka
         properties: { ...properties, 'database.password': '********' },
       })),
     };
-    return connectHandle;
   };
 
   return {
