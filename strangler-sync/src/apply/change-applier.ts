@@ -270,6 +270,73 @@ export class ChangeApplier {
     };
   }
 
+  /** True when `applyReads` can take this mapping's snapshot rows in one statement. */
+  canApplyReadsInBulk(mapping: CompiledTableMapping): boolean {
+    return !mapping.predicate && mapping.derived.length === 0;
+  }
+
+  /**
+   * Snapshot rows of one table (`op: "r"`, all at the same position) in ONE statement: the
+   * rows go in as one text array per column, claim their versions together, and only the rows
+   * whose claim succeeded are written. Unguarded: the caller falls back to `apply` per event
+   * when it fails. Returns how many rows were claimed.
+   */
+  async applyReads(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    rows: Row[],
+    position: RowPosition,
+  ): Promise<number> {
+    const columns = mapping.copied.map((c) => c.target);
+    const statement = this.statementName(`claim-upsert-many:${mapping.targetName}`, () => {
+      const typeOf = (column: string) =>
+        mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
+      const input = columns.map((_, i) => `c${i}`);
+      const typed = (column: string) => `input.c${columns.indexOf(column)}::${typeOf(column)}`;
+      const keyColumns = mapping.targetKey.map((k) => k.target);
+      const keyArray = `jsonb_build_array(${keyColumns.map(typed).join(', ')})`;
+      const sets = columns
+        .filter((c) => !keyColumns.includes(c))
+        .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+      return `WITH input AS (
+                SELECT * FROM unnest(${columns.map((_, i) => `$${i + 4}::text[]`).join(', ')})
+                  AS input(${input.join(', ')})),
+              claim AS (
+                INSERT INTO ${this.tables.versions} AS v
+                  (target_table, row_key, source_lsn, source_seq, deleted)
+                SELECT $1, ${keyArray}, $2::pg_lsn, $3::int, false FROM input
+                ON CONFLICT (target_table, row_key) DO UPDATE
+                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                      deleted = false
+                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+                RETURNING row_key),
+              upsert AS (
+                INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
+                  (${columns.map(quoteIdent).join(', ')})
+                SELECT ${columns.map(typed).join(', ')} FROM input
+                 WHERE ${keyArray} IN (SELECT row_key FROM claim)
+                ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
+                ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
+              SELECT count(*)::int AS claimed FROM claim`;
+    });
+    const result = await client.query<{ claimed: number }>({
+      name: statement.name,
+      text: statement.text,
+      values: [
+        mapping.targetName,
+        position.lsn,
+        position.seq,
+        ...mapping.copied.map((c) =>
+          rows.map((row) => {
+            const value = row[c.source];
+            return value === undefined || value === null ? null : String(value);
+          }),
+        ),
+      ],
+    });
+    return result.rows[0]?.claimed ?? 0;
+  }
+
   /** An update with unchanged TOAST values: set the columns that were sent, leave the rest. */
   private async updateSentColumns(
     client: pg.ClientBase,

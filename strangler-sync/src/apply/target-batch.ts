@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ChangeEvent } from '../change-event/change-event.js';
+import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { syncMetrics } from '../metrics.js';
 import {
   DeadLetterStopError,
@@ -69,6 +70,45 @@ export class TargetBatch {
       }
     }
     await this.applyGuarded(event, position);
+  }
+
+  /**
+   * Snapshot rows of one table at one position: in one statement when the mapping allows and
+   * nothing failed yet in this batch, else event by event.
+   */
+  async applyReads(
+    mapping: CompiledTableMapping,
+    events: ChangeEvent[],
+    position: RowPosition,
+  ): Promise<void> {
+    if (this.guarded || !this.applier.canApplyReadsInBulk(mapping)) {
+      for (const event of events) await this.apply(event, position);
+      return;
+    }
+    await this.begin();
+    for (const event of events) this.events.push({ event, position });
+    try {
+      const claimed = await this.applier.applyReads(
+        this.client,
+        mapping,
+        events.map((e) => e.after ?? {}),
+        position,
+      );
+      for (let i = 0; i < events.length; i += 1)
+        this.outcomes.push({ op: 'r', outcome: i < claimed ? 'applied' : 'skipped' });
+    } catch (error) {
+      this.logger.debug({ pipeline: this.pipeline, err: error }, 'bulk copy failed, row by row');
+      const all = this.events;
+      await this.client.query('ROLLBACK');
+      await this.client.query('BEGIN');
+      this.guarded = true;
+      this.outcomes = [];
+      this.events = [];
+      for (const item of all) {
+        this.events.push(item);
+        await this.applyGuarded(item.event, item.position);
+      }
+    }
   }
 
   private async applyGuarded(event: ChangeEvent, position: RowPosition): Promise<void> {

@@ -124,11 +124,11 @@ export async function copyTables(options: CopyTablesOptions): Promise<void> {
         const typeOf = new Map(chunk.fields.map((f) => [f.name, f.dataTypeID]));
         const batch = new TargetBatch(target, applier, pipeline, options.logger);
         try {
-          for (const raw of chunk.rows) {
+          const events = chunk.rows.map((raw) => {
             const row: Row = {};
             for (const [name, value] of Object.entries(raw))
               row[name] = fromPgText(typeOf.get(name) ?? 25, value);
-            const event = readEvent(
+            return readEvent(
               row,
               {
                 name: pipeline,
@@ -138,8 +138,8 @@ export async function copyTables(options: CopyTablesOptions): Promise<void> {
               },
               { lsn: position.lsn, readTimeMs, marker: options.marker },
             );
-            await batch.apply(event, position);
-          }
+          });
+          await batch.applyReads(mapping, events, position);
           const last = chunk.rows[chunk.rows.length - 1];
           lastKey = keyColumns.map((k) => last[k] ?? '');
           rowsCopied += chunk.rows.length;
