@@ -8,8 +8,8 @@ import { z } from 'zod';
 
 import { routesFileSchema } from './rule-schema.js';
 
-export const ROUTES_SCHEMA_ID =
-  'https://github.com/strangler/strangler/strangler-facade/routes.schema.json';
+/** A URN, not a URL: the schema is served by the admin plane (`GET /schema`), not hosted. */
+export const ROUTES_SCHEMA_ID = 'urn:strangler:routes-file:v1';
 
 let cached: Record<string, unknown> | null = null;
 
