@@ -108,6 +108,24 @@ describe('loadRules', () => {
     expect(errors).toEqual(['routes.yaml:1:1 default: required (expected object)']);
   });
 
+  it('reports unknown upstreams even when other parts of the file are malformed', () => {
+    const text = edit(
+      'version: 1',
+      'version: 2',
+      edit('    upstream: legacy\n  - name: cards', '    upstream: cards-svc\n  - name: cards'),
+    );
+    expect(errorsOf(text)).toEqual([
+      'routes.yaml:1:1 version: Invalid input: expected 1',
+      'routes.yaml:10:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service)',
+    ]);
+  });
+
+  it('refuses a rule named like the default rule', () => {
+    expect(errorsOf(edit('- name: cards\n', '- name: default\n'))).toEqual([
+      'routes.yaml:11:5 rules[1].name: rule name "default" is the default rule\'s name (rename one of them)',
+    ]);
+  });
+
   it('reports a wrong version', () => {
     expect(errorsOf(edit('version: 1', 'version: 2'))[0]).toMatch(/^routes\.yaml:1:1 version: /);
   });

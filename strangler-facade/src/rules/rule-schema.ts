@@ -101,44 +101,66 @@ export const routesFileSchema = z
     rules: z.array(ruleSchema).default([]).describe('Ordered rules: the first match wins'),
     default: defaultRuleSchema,
   })
-  .superRefine((file, ctx) => {
-    const known = Object.keys(file.upstreams);
-    const knownList = known.join(', ');
-    const unknown = (name: string): string => `unknown upstream "${name}" (known: ${knownList})`;
-    const seen = new Map<string, number>();
-    file.rules.forEach((rule, index) => {
-      if (!known.includes(rule.upstream)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rules', index, 'upstream'],
-          message: unknown(rule.upstream),
-        });
-      }
-      const first = seen.get(rule.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rules', index, 'name'],
-          message: `duplicate rule name "${rule.name}" (first used by rules[${first}])`,
-        });
-      } else seen.set(rule.name, index);
-    });
-    if (!known.includes(file.default.upstream)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['default', 'upstream'],
-        message: unknown(file.default.upstream),
-      });
-    }
-    const defaultName = file.default.name;
-    if (seen.has(defaultName)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['default', 'name'],
-        message: `duplicate rule name "${defaultName}" (also used by rules[${String(seen.get(defaultName))}])`,
-      });
-    }
+  // Cross-references run even when other parts of the file are malformed (`when`), so a
+  // newcomer sees every mistake at once; the checks therefore look at raw, unvalidated values.
+  .superRefine((file, ctx) => checkReferences(file, ctx), {
+    when: (payload) => isRecord(payload.value),
   });
+
+type IssueSink = {
+  addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string }): void;
+};
+
+/** Unknown upstreams and duplicate rule names (what a per-field schema cannot see). */
+function checkReferences(file: unknown, ctx: IssueSink): void {
+  if (!isRecord(file) || !isRecord(file.upstreams)) return;
+  const known = Object.keys(file.upstreams);
+  const unknown = (name: string): string =>
+    `unknown upstream "${name}" (known: ${known.join(', ')})`;
+  const seen = new Map<string, number>();
+  const rules = Array.isArray(file.rules) ? (file.rules as unknown[]) : [];
+  rules.forEach((rule, index) => {
+    if (!isRecord(rule)) return;
+    if (typeof rule.upstream === 'string' && !known.includes(rule.upstream)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules', index, 'upstream'],
+        message: unknown(rule.upstream),
+      });
+    }
+    if (typeof rule.name !== 'string') return;
+    const first = seen.get(rule.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules', index, 'name'],
+        message: `duplicate rule name "${rule.name}" (first used by rules[${first}])`,
+      });
+    } else seen.set(rule.name, index);
+  });
+  const fallback = file.default;
+  if (!isRecord(fallback)) return;
+  if (typeof fallback.upstream === 'string' && !known.includes(fallback.upstream)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['default', 'upstream'],
+      message: unknown(fallback.upstream),
+    });
+  }
+  const defaultName = typeof fallback.name === 'string' ? fallback.name : 'default';
+  const clash = seen.get(defaultName);
+  if (clash !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rules', clash, 'name'],
+      message: `rule name "${defaultName}" is the default rule's name (rename one of them)`,
+    });
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** `routes.yaml` as written by a user (before defaults). */
 export type RoutesFileInput = z.input<typeof routesFileSchema>;
