@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { pino } from 'pino';
 
-import { findFreePort } from '../../stack/free-port.js';
+import { unusedPort } from './support/unused-port.js';
 import { startFacade } from '../src/facade.js';
 import { RulesLoadError } from '../src/rules/active-rules.js';
 import { PROXY_CORES } from './support/proxy-cores.js';
@@ -25,7 +25,7 @@ describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
     afterAll(() => fixture.close());
 
     it('answers 502 JSON at once when the upstream is down', async () => {
-      const deadPort = await findFreePort();
+      const deadPort = await unusedPort();
       await fixture.writeRoutes(
         fixture
           .routesYaml('cards-service')
