@@ -96,6 +96,8 @@ export class ChangeApplier {
       await client.query('ROLLBACK TO SAVEPOINT strangler_event');
       await client.query('RELEASE SAVEPOINT strangler_event');
       const cause = error instanceof Error ? error : new Error(String(error));
+      // Deadlocks, serialization failures, lost connections: not the event's fault.
+      if (isTransient(cause)) throw cause;
       if (this.options.deadLetters === 'stop') throw new DeadLetterStopError(event, cause);
       await this.writeDeadLetter(client, event, cause);
       return 'dead-lettered';
@@ -482,6 +484,18 @@ export class ChangeApplier {
 function keyChanged(before: Row, key: Row, mapping: CompiledTableMapping): boolean {
   return mapping.sourceKey.some(
     (column) => before[column] !== undefined && String(before[column]) !== String(key[column]),
+  );
+}
+
+/** SQLSTATE classes/codes worth retrying rather than dead-lettering. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return (
+    code === '40001' || // serialization_failure
+    code === '40P01' || // deadlock_detected
+    code === '55P03' || // lock_not_available
+    code.startsWith('08') || // connection exceptions
+    code.startsWith('57') // operator intervention (shutdown, cancel)
   );
 }
 

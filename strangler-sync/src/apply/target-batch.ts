@@ -5,6 +5,7 @@ import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { syncMetrics } from '../metrics.js';
 import {
   DeadLetterStopError,
+  isTransient,
   type ApplyOutcome,
   type ChangeApplier,
   type RowPosition,
@@ -57,6 +58,7 @@ export class TargetBatch {
         });
         return;
       } catch (error) {
+        if (isTransient(error)) throw error;
         this.logger.debug(
           { pipeline: this.pipeline, err: error },
           'batch failed, applying it event by event',
@@ -97,6 +99,7 @@ export class TargetBatch {
       for (let i = 0; i < events.length; i += 1)
         this.outcomes.push({ op: 'r', outcome: i < claimed ? 'applied' : 'skipped' });
     } catch (error) {
+      if (isTransient(error)) throw error;
       this.logger.debug({ pipeline: this.pipeline, err: error }, 'bulk copy failed, row by row');
       const all = this.events;
       await this.client.query('ROLLBACK');

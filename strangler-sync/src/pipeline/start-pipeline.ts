@@ -165,6 +165,7 @@ export async function startPipeline(
       slot = await readSlot(source, definition.slot);
     }
 
+    slot = await waitForInactiveSlot(source, definition.slot, logger);
     const appliedLsn = state.appliedLsn ? normaliseLsn(state.appliedLsn) : ZERO_LSN;
     const startLsn = maxLsn(slot?.confirmedFlushLsn, appliedLsn);
     logger.info({ pipeline, startLsn, appliedLsn }, 'streaming');
@@ -239,6 +240,27 @@ export async function startPipeline(
       };
     },
   };
+}
+
+/**
+ * A slot stays active until the server notices its previous reader is gone (a killed process):
+ * wait for that rather than fail with "replication slot is active".
+ */
+async function waitForInactiveSlot(
+  source: pg.ClientBase,
+  slot: string,
+  logger: Logger,
+  timeoutMs = 15_000,
+): Promise<SlotInfo | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await readSlot(source, slot);
+    if (!info?.active) return info;
+    if (Date.now() > deadline)
+      throw new Error(`replication slot ${slot} is in use by server process ${info.activePid}`);
+    logger.info({ slot, pid: info.activePid }, 'waiting for the slot to be released');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The pipeline's state as the databases record it (also when it is not running). */

@@ -1,0 +1,77 @@
+import { pino, type Logger } from 'pino';
+import { ensureSyncTables } from '../apply/sync-bookkeeping.js';
+import { createSlotWithSnapshot } from '../capture/replication-slot.js';
+import type { PipelineDefinition } from '../pipeline-definition/pipeline-definition.schema.js';
+import { copyTables, type SnapshotProgress } from '../snapshot/initial-load.js';
+import {
+  applierFor,
+  compileMappings,
+  connect,
+  databaseName,
+  resolveUrls,
+  type PipelineUrls,
+} from './pipeline-connections.js';
+
+export interface BackfillOptions extends PipelineUrls {
+  logger?: Logger;
+  onProgress?: (progress: SnapshotProgress) => void;
+}
+
+/**
+ * Copies one source table again, as of a fresh consistent snapshot S (exported by a temporary
+ * slot, so the pipeline's own slot keeps its position), with `op: "r"` events marked
+ * `incremental`. Safe while the pipeline streams: copied rows are positioned at (S, 0), so the
+ * stream's changes committed after S still win and those before S (already in the copy) are
+ * skipped; at the end, target rows nothing at or after S wrote are removed.
+ */
+export async function backfillTable(
+  definition: PipelineDefinition,
+  table: string,
+  options: BackfillOptions = {},
+): Promise<{ rowsCopied: number }> {
+  if (!(table in definition.tables))
+    throw new Error(`pipeline ${definition.name} has no table "${table}"`);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const { sourceUrl, targetUrl } = resolveUrls(definition, options);
+  const source = await connect(sourceUrl);
+  const target = await connect(targetUrl);
+  try {
+    const mappings = (await compileMappings(definition, source, target)).filter(
+      (m) => m.source.table === table,
+    );
+    await ensureSyncTables(target, definition.target.schema);
+    const snapshot = await createSlotWithSnapshot(
+      sourceUrl,
+      `${definition.slot}_backfill_${process.pid}`,
+      { temporary: true },
+    );
+    let rowsCopied = 0;
+    try {
+      await copyTables({
+        pipeline: `${definition.name}:backfill`,
+        sourceUrl,
+        sourceDb: databaseName(sourceUrl),
+        target,
+        targetSchema: definition.target.schema,
+        mappings,
+        applier: applierFor(definition, mappings),
+        chunkSize: definition.snapshot.chunkSize,
+        snapshotName: snapshot.snapshotName,
+        consistentPoint: snapshot.consistentPoint,
+        marker: 'incremental',
+        restart: true,
+        logger,
+        onProgress: (progress) => {
+          rowsCopied = progress.rowsCopied;
+          options.onProgress?.(progress);
+        },
+      });
+    } finally {
+      await snapshot.release();
+    }
+    return { rowsCopied };
+  } finally {
+    await source.end();
+    await target.end();
+  }
+}
