@@ -100,8 +100,8 @@ export function parseCaseFile(
       ),
     };
   }
-  const locate = (fieldPath: readonly PropertyKey[]): SourcePosition =>
-    at(nodeOffset(document, fieldPath));
+  const locate = (fieldPath: readonly PropertyKey[], atKey = false): SourcePosition =>
+    at(nodeOffset(document, fieldPath, atKey));
   const parsed = caseFileSchema.safeParse(document.toJS());
   if (!parsed.success) {
     return {
@@ -120,13 +120,13 @@ export function parseCaseFile(
 
 function describeIssue(
   issue: z.core.$ZodIssue,
-  locate: (fieldPath: readonly PropertyKey[]) => SourcePosition,
+  locate: (fieldPath: readonly PropertyKey[], atKey?: boolean) => SourcePosition,
   where: (position: SourcePosition) => string,
 ): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const fieldPath = [...issue.path, key];
-      return `${where(locate(fieldPath))} ${formatFieldPath(fieldPath)}: unknown field`;
+      return `${where(locate(fieldPath, true))} ${formatFieldPath(fieldPath)}: unknown field`;
     });
   }
   const field = issue.path.length > 0 ? formatFieldPath(issue.path) : '(file)';
@@ -143,12 +143,13 @@ export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
 }
 
 /** Offset of the node at `fieldPath`; a map key when the path ends at a key; else the parent. */
-function nodeOffset(document: Document, fieldPath: readonly PropertyKey[]): number {
+function nodeOffset(document: Document, fieldPath: readonly PropertyKey[], atKey: boolean): number {
   const keys = fieldPath.filter(
     (key): key is string | number => typeof key === 'string' || typeof key === 'number',
   );
   for (let length = keys.length; length > 0; length--) {
-    const node: unknown = document.getIn(keys.slice(0, length), true);
+    const node: unknown =
+      atKey && length === keys.length ? undefined : document.getIn(keys.slice(0, length), true);
     if (isNode(node) && node.range) return node.range[0];
     // A key with a null value, or an unknown key: point at the key itself.
     const parent: unknown = document.getIn(keys.slice(0, length - 1), true);

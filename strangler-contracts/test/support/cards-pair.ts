@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createCardsServiceApp } from '../../../extracted/cards-service/src/app.factory.js';
@@ -118,6 +119,8 @@ async function suiteVars(
       bannedToken: mintAuthToken(banned, DEFAULT_AUTH_TOKEN_SECRET),
       hiddenCardId: hiddenCard,
       commentedCardId: commentedCard,
+      strangerToken: mintAuthToken(randomUUID(), DEFAULT_AUTH_TOKEN_SECRET),
+      longText: 'x'.repeat(2001),
     };
   } finally {
     await client.end();
