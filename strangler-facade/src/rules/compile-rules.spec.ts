@@ -32,7 +32,7 @@ describe('compileRules', () => {
       ['cards-get-by-id', 0, 'cards-service'],
       ['cards', 1, 'legacy'],
     ]);
-    expect(table.defaultRule).toEqual({ name: 'default', upstream: table.upstreams[0] });
+    expect(table.defaultRule).toMatchObject({ name: 'default', upstream: table.upstreams[0] });
     expect(table.upstreams.map((upstream) => upstream.origin)).toEqual([
       'http://127.0.0.1:3001',
       'http://127.0.0.1:3002',

@@ -5,8 +5,22 @@
  */
 import { BlockList, isIP } from 'node:net';
 
+import {
+  compileComparison,
+  ComparisonOptionsError,
+  type CompiledComparison,
+} from '../../../strangler-compare/index.js';
+import { compileConditions, type CompiledCondition } from './compile-conditions.js';
 import { compilePathMatcher, type PathMatcher } from './path-pattern.js';
-import { upstreamUrlProblem, type RoutesFile } from './rule-schema.js';
+import {
+  upstreamUrlProblem,
+  type CanaryConfig,
+  type CircuitBreakerConfig,
+  type FallbackConfig,
+  type RolloutConfig,
+  type RoutesFile,
+  type ShadowConfig,
+} from './rule-schema.js';
 
 export interface CompiledUpstream {
   readonly name: string;
@@ -17,12 +31,50 @@ export interface CompiledUpstream {
   /** Where the URL came from: the file, or the named environment variable. */
   readonly source: 'file' | 'env';
   readonly envVar: string;
+  readonly circuitBreaker: CircuitBreakerConfig;
+}
+
+/** How the sticky key of a canary split is read from a request. */
+export type StickyKind = 'header' | 'cookie' | 'bearerUser' | 'clientAddress';
+
+export interface CompiledCanary {
+  readonly upstream: CompiledUpstream;
+  readonly percent: number;
+  /** Buckets [0, threshold) of [0, 10000) go to the canary: `percent * 100`. */
+  readonly threshold: number;
+  readonly stickyKind: StickyKind;
+  /** Lower-case header name or cookie name (empty for the other kinds). */
+  readonly stickyName: string;
+  readonly rollout: RolloutConfig | null;
+}
+
+export interface CompiledFallback {
+  readonly upstream: CompiledUpstream;
+  readonly onConnectError: boolean;
+  readonly onTimeout: boolean;
+  readonly on5xx: boolean;
+  readonly retryBudget: number;
+}
+
+export interface CompiledShadow {
+  readonly upstream: CompiledUpstream;
+  readonly percent: number;
+  readonly sideEffectFree: boolean;
+  readonly maxBodyBytes: number;
+  readonly learnNoise: boolean;
+  readonly comparison: CompiledComparison;
 }
 
 /** What a request is routed by: a rule from `rules`, or the default rule. */
 export interface RouteTarget {
   readonly name: string;
+  /** The primary. */
   readonly upstream: CompiledUpstream;
+  readonly canary: CompiledCanary | null;
+  readonly fallback: CompiledFallback | null;
+  readonly shadow: CompiledShadow | null;
+  /** For display and shadow summaries: `/cards/:id`, `/cards/*`, or `*` for the default rule. */
+  readonly pathPattern: string;
 }
 
 export interface CompiledRule extends RouteTarget {
@@ -31,6 +83,10 @@ export interface CompiledRule extends RouteTarget {
   /** Upper-case methods accepted (GET implies HEAD), or null for any. */
   readonly methods: ReadonlySet<string> | null;
   readonly matcher: PathMatcher;
+  /** Null when the rule has no such conditions (the common case: no work per request). */
+  readonly headers: readonly CompiledCondition[] | null;
+  readonly cookies: readonly CompiledCondition[] | null;
+  readonly query: readonly CompiledCondition[] | null;
 }
 
 export interface CompiledSettings {
@@ -40,6 +96,17 @@ export interface CompiledSettings {
   readonly trustedProxies: readonly string[];
   /** Null when no proxy is trusted (the default): every client value is overwritten. */
   readonly trustedProxyList: BlockList | null;
+  readonly trustedClients: readonly string[];
+  /** Null when no client is trusted: internal headers are always stripped. */
+  readonly trustedClientList: BlockList | null;
+  /** Lower-case names of the internal headers. */
+  readonly internalHeaders: ReadonlySet<string>;
+  readonly limits: {
+    readonly maxRequestBodyBytes: number;
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
 }
 
 export interface CompiledRuleTable {
@@ -83,6 +150,7 @@ export function compileRules(
       origin: new URL(url).origin,
       source: fromEnv ? 'env' : 'file',
       envVar,
+      circuitBreaker: Object.freeze({ ...upstream.circuitBreaker }),
     });
     upstreams.push(compiled);
     byName.set(name, compiled);
@@ -96,6 +164,7 @@ export function compileRules(
   };
 
   const caseSensitive = config.settings.caseSensitive;
+  const internalHeaders = new Set(config.settings.internalHeaders.map((h) => h.toLowerCase()));
   const rules: CompiledRule[] = [];
   config.rules.forEach((rule, index) => {
     const upstream = upstreamNamed(rule.upstream, `rules[${index}].upstream`);
@@ -108,7 +177,27 @@ export function compileRules(
       errors.push(`rules[${index}].match.${kind}: ${(error as Error).message}`);
       return;
     }
-    if (!upstream) return;
+    const field = `rules[${index}]`;
+    const canary = rule.canary
+      ? compileCanary(rule.canary, upstreamNamed(rule.canary.upstream, `${field}.canary.upstream`))
+      : null;
+    const fallback = rule.fallback
+      ? compileFallback(
+          rule.fallback,
+          upstreamNamed(rule.fallback.upstream, `${field}.fallback.upstream`),
+        )
+      : null;
+    const shadow = rule.shadow
+      ? compileShadow(
+          rule.shadow,
+          upstreamNamed(rule.shadow.upstream, `${field}.shadow.upstream`),
+          `${field}.shadow.compare`,
+          errors,
+        )
+      : null;
+    if (!upstream || canary === undefined || fallback === undefined || shadow === undefined) {
+      return;
+    }
     rules.push(
       Object.freeze({
         name: rule.name,
@@ -116,6 +205,13 @@ export function compileRules(
         methods: compileMethods(rule.match.methods),
         matcher,
         upstream,
+        headers: compileConditions(rule.match.headers, internalHeaders, true),
+        cookies: compileConditions(rule.match.cookies, null, false),
+        query: compileConditions(rule.match.query, null, false),
+        canary,
+        fallback,
+        shadow,
+        pathPattern: kind === 'path' ? pattern : pattern === '/' ? '/*' : `${pattern}/*`,
       }),
     );
   });
@@ -123,18 +219,98 @@ export function compileRules(
   if (errors.length > 0 || !defaultUpstream) return { ok: false, errors };
 
   const trusted = config.settings.trustedProxies;
+  const trustedClients = config.settings.trustedClients;
   const table: CompiledRuleTable = {
     rules: Object.freeze(rules),
-    defaultRule: Object.freeze({ name: config.default.name, upstream: defaultUpstream }),
+    defaultRule: Object.freeze({
+      name: config.default.name,
+      upstream: defaultUpstream,
+      canary: null,
+      fallback: null,
+      shadow: null,
+      pathPattern: '*',
+    }),
     upstreams: Object.freeze(upstreams),
     settings: Object.freeze({
       routeHeaders: config.settings.routeHeaders,
       caseSensitive,
       trustedProxies: Object.freeze([...trusted]),
       trustedProxyList: trusted.length > 0 ? compileTrustedProxies(trusted) : null,
+      trustedClients: Object.freeze([...trustedClients]),
+      trustedClientList: trustedClients.length > 0 ? compileTrustedProxies(trustedClients) : null,
+      internalHeaders,
+      limits: Object.freeze({ ...config.settings.limits }),
     }),
   };
   return { ok: true, table: Object.freeze(table) };
+}
+
+/** Undefined when the canary's upstream is unknown (already reported). */
+function compileCanary(
+  canary: CanaryConfig,
+  upstream: CompiledUpstream | undefined,
+): CompiledCanary | undefined {
+  if (!upstream) return undefined;
+  const sticky = canary.stickyBy;
+  let stickyKind: StickyKind = 'bearerUser';
+  let stickyName = '';
+  if (sticky !== undefined) {
+    if ('header' in sticky) {
+      stickyKind = 'header';
+      stickyName = sticky.header.toLowerCase();
+    } else if ('cookie' in sticky) {
+      stickyKind = 'cookie';
+      stickyName = sticky.cookie;
+    } else if ('clientAddress' in sticky) stickyKind = 'clientAddress';
+  }
+  return Object.freeze({
+    upstream,
+    percent: canary.percent,
+    threshold: Math.round(canary.percent * 100),
+    stickyKind,
+    stickyName,
+    rollout: canary.rollout ? Object.freeze({ ...canary.rollout }) : null,
+  });
+}
+
+function compileFallback(
+  fallback: FallbackConfig,
+  upstream: CompiledUpstream | undefined,
+): CompiledFallback | undefined {
+  if (!upstream) return undefined;
+  return Object.freeze({
+    upstream,
+    onConnectError: fallback.on.includes('connect-error'),
+    onTimeout: fallback.on.includes('timeout'),
+    on5xx: fallback.on.includes('5xx'),
+    retryBudget: fallback.retryBudget,
+  });
+}
+
+function compileShadow(
+  shadow: ShadowConfig,
+  upstream: CompiledUpstream | undefined,
+  field: string,
+  errors: string[],
+): CompiledShadow | undefined {
+  let comparison: CompiledComparison;
+  try {
+    comparison = compileComparison(shadow.compare);
+  } catch (error) {
+    const problems =
+      error instanceof ComparisonOptionsError ? error.message : (error as Error).message;
+    errors.push(`${field}: ${problems}`);
+    return undefined;
+  }
+  if (!upstream) return undefined;
+  return Object.freeze({
+    upstream,
+    percent: shadow.percent,
+    sideEffectFree: shadow.sideEffectFree,
+    maxBodyBytes: shadow.maxBodyBytes,
+    learnNoise: shadow.learnNoise,
+    comparison,
+  });
 }
 
 function compileMethods(methods: readonly string[] | undefined): ReadonlySet<string> | null {

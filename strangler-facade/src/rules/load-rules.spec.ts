@@ -36,7 +36,7 @@ describe('loadRules', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config.default).toEqual({ name: 'default', upstream: 'legacy' });
-    expect(result.config.settings).toEqual({
+    expect(result.config.settings).toMatchObject({
       routeHeaders: true,
       trustedProxies: [],
       caseSensitive: false,

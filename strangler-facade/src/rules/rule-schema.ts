@@ -6,13 +6,16 @@
  * from it by `routesJsonSchema()`.
  *
  * Room to grow without breaking files: every object is strict (a typo is an error, not a silent
- * no-op), and later features arrive as new OPTIONAL keys, e.g. per-rule `canary` weights,
- * `shadow` targets, `fallback`, and `match.headers` / `match.cookies` / `match.query`. A change
- * that old files cannot satisfy bumps `version`.
+ * no-op), and features arrive as new OPTIONAL keys (traffic shifting added `match.headers` /
+ * `cookies` / `query`, per-rule `canary` with `rollout`, `fallback`, `shadow`, per-upstream
+ * `circuitBreaker`, and `settings.trustedClients` / `internalHeaders` / `limits`), so version-1
+ * files stay valid. A change that old files cannot satisfy bumps `version`.
  */
 import { isIP } from 'node:net';
 
 import { z } from 'zod';
+
+import { jsonPathProblem } from '../../../strangler-compare/index.js';
 
 import { isValidPathPattern, isValidPrefix, PATH_PATTERN_HELP } from './path-pattern.js';
 
@@ -32,12 +35,69 @@ const upstreamUrlSchema = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+export const circuitBreakerSchema = z
+  .strictObject({
+    failureRatio: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.5)
+      .describe("Open when at least this fraction of the window's requests failed"),
+    minRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('...and the window holds at least this many requests'),
+    windowSeconds: z.number().gt(0).max(3600).default(10).describe('Sliding window length'),
+    openSeconds: z
+      .number()
+      .gt(0)
+      .max(3600)
+      .default(5)
+      .describe('How long an open circuit refuses before one probe request is let through'),
+  })
+  .describe(
+    'Per-upstream circuit breaker (always on; these keys override the defaults). Failures: ' +
+      'connect errors, timeouts, 5xx answers.',
+  );
+
 export const upstreamSchema = z.strictObject({
   url: upstreamUrlSchema.describe(
     'Base URL of the upstream, an origin such as http://127.0.0.1:3001 (no path). ' +
       'Overridable per upstream by the env var STRANGLER_UPSTREAM_<NAME>_URL.',
   ),
+  circuitBreaker: circuitBreakerSchema.prefault({}),
 });
+
+/** Header names as written in rules: an RFC 9110 token, compared case-insensitively. */
+const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const headerNameSchema = z
+  .string()
+  .regex(HEADER_NAME_PATTERN, 'must be an HTTP header name such as x-user-id');
+
+const regexSource = z.string().superRefine((value, ctx) => {
+  try {
+    new RegExp(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${String(error)}` });
+  }
+});
+
+export const conditionSchema = z
+  .union([
+    z.strictObject({ equals: z.string().describe('The value is exactly this string') }),
+    z.strictObject({
+      present: z.boolean().describe('true: present (any value); false: absent'),
+    }),
+    z.strictObject({
+      regex: regexSource.describe('JavaScript regular expression the value must match'),
+    }),
+  ])
+  .describe('One of {equals: string} | {present: boolean} | {regex: string}');
+
+const conditionMap = (what: string, keySchema: z.ZodString) =>
+  z.record(keySchema, conditionSchema).optional().describe(`${what} conditions; all must hold`);
 
 export const matchSchema = z
   .strictObject({
@@ -56,6 +116,9 @@ export const matchSchema = z
       .refine(isValidPrefix, PATH_PATTERN_HELP)
       .optional()
       .describe('Path prefix ending at a segment boundary: /cards matches /cards/x, not /cardsx'),
+    headers: conditionMap('Request header', headerNameSchema),
+    cookies: conditionMap('Cookie', z.string().min(1)),
+    query: conditionMap('Query parameter', z.string().min(1)),
   })
   .superRefine((match, ctx) => {
     if ((match.path === undefined) === (match.prefix === undefined)) {
@@ -63,10 +126,131 @@ export const matchSchema = z
     }
   });
 
+const percentSchema = z.number().min(0).max(100);
+
+export const stickyBySchema = z
+  .union([
+    z.strictObject({ header: headerNameSchema }),
+    z.strictObject({ cookie: z.string().min(1) }),
+    z.strictObject({ bearerUser: z.literal(true) }),
+    z.strictObject({ clientAddress: z.literal(true) }),
+  ])
+  .describe(
+    'The key that keeps one user on one side: {header} | {cookie} | {bearerUser: true} (the ' +
+      '"sub" of a bearer JWT) | {clientAddress: true}. Default bearerUser; without the key, ' +
+      'the client address.',
+  );
+
+export const rolloutSchema = z
+  .strictObject({
+    steps: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .refine(
+        (steps) => steps.every((step, index) => index === 0 || step > (steps[index - 1] ?? 0)),
+        'must be increasing',
+      )
+      .describe('Canary percentages to move through, e.g. [1, 5, 25, 50, 100]'),
+    minRequests: z
+      .number()
+      .int()
+      .min(0)
+      .default(100)
+      .describe('Canary requests a step must see before advancing'),
+    minIntervalSeconds: z
+      .number()
+      .min(0)
+      .default(60)
+      .describe('Time a step must last before advancing'),
+    abortOn: z
+      .strictObject({
+        errorRate: z.number().min(0).max(1).optional(),
+        p99LatencyMs: z.number().gt(0).optional(),
+        shadowMismatchRate: z.number().min(0).max(1).optional(),
+      })
+      .default({})
+      .describe('Any threshold crossed in a step → canary percent 0, and the reason recorded'),
+  })
+  .describe('Staged rollout driven by the facade; it writes each new percent to this file');
+
+export const canarySchema = z.strictObject({
+  upstream: nameSchema.describe('Where the canary share goes'),
+  percent: percentSchema.describe('Share of sticky keys sent to the canary, 0..100'),
+  stickyBy: stickyBySchema.optional(),
+  rollout: rolloutSchema.optional(),
+});
+
+export const FALLBACK_TRIGGERS = ['connect-error', 'timeout', '5xx'] as const;
+
+export const fallbackSchema = z.strictObject({
+  upstream: nameSchema.describe('Tried when the chosen upstream fails'),
+  on: z
+    .array(z.enum(FALLBACK_TRIGGERS))
+    .min(1)
+    .default([...FALLBACK_TRIGGERS])
+    .describe(
+      'connect-error: for any method (nothing was sent); timeout and 5xx: idempotent methods only',
+    ),
+  retryBudget: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.2)
+    .describe("At most this fraction of the rule's recent requests may be retried"),
+});
+
+const jsonPathSchema = z.string().superRefine((value, ctx) => {
+  const problem = jsonPathProblem(value);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const shadowCompareSchema = z
+  .strictObject({
+    status: z.boolean().optional(),
+    headers: z.array(headerNameSchema).optional(),
+    ignore: z.array(jsonPathSchema).optional(),
+    unordered: z
+      .array(z.union([jsonPathSchema, z.strictObject({ path: jsonPathSchema, key: z.string() })]))
+      .optional(),
+    numericTolerance: z
+      .strictObject({
+        absolute: z.number().min(0).optional(),
+        relative: z.number().min(0).optional(),
+        paths: z.array(jsonPathSchema).optional(),
+      })
+      .optional(),
+    keyOrder: z.boolean().optional(),
+    maxDifferences: z.number().int().min(1).optional(),
+  })
+  .describe("strangler-compare's options (compileComparison)");
+
+export const shadowSchema = z.strictObject({
+  upstream: nameSchema.describe('The candidate that receives a copy of the request'),
+  percent: percentSchema.default(100).describe('Share of matching requests shadowed'),
+  sideEffectFree: z
+    .boolean()
+    .default(false)
+    .describe('Only when true are non-idempotent methods (POST, PATCH...) shadowed'),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(65_536)
+    .describe('Requests with larger bodies are not shadowed (counted)'),
+  learnNoise: z
+    .boolean()
+    .default(false)
+    .describe('Send safe requests to the primary twice; fields that differ there are noise'),
+  compare: shadowCompareSchema.default({}),
+});
+
 export const ruleSchema = z.strictObject({
   name: nameSchema.describe('Unique rule name, sent back as X-Strangler-Route'),
   match: matchSchema,
-  upstream: nameSchema.describe('Name of an entry under "upstreams"'),
+  upstream: nameSchema.describe('Name of an entry under "upstreams" (the primary)'),
+  canary: canarySchema.optional(),
+  fallback: fallbackSchema.optional(),
+  shadow: shadowSchema.optional(),
 });
 
 export const defaultRuleSchema = z.strictObject({
@@ -89,6 +273,26 @@ export const settingsSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Match literal path segments case-sensitively (Express routes ignore case)'),
+  trustedClients: z
+    .array(z.string().refine(isIpOrCidr, 'must be an IP address or CIDR such as 10.0.0.0/8 or ::1'))
+    .default([])
+    .describe('Clients allowed to send internal headers (cohort / upstream selectors)'),
+  internalHeaders: z
+    .array(headerNameSchema)
+    .default(['x-strangler-cohort', 'x-strangler-upstream'])
+    .describe(
+      "Stripped from untrusted clients' requests before matching; x-strangler-upstream from a " +
+        'trusted client picks the upstream',
+    ),
+  limits: z
+    .strictObject({
+      maxRequestBodyBytes: z.number().int().min(0).default(10_485_760),
+      requestTimeoutMs: z.number().int().min(1).default(60_000),
+      headersTimeoutMs: z.number().int().min(1).default(10_000),
+      keepAliveTimeoutMs: z.number().int().min(1).default(5_000),
+    })
+    .prefault({})
+    .describe('Request size and client time limits (413 / 408 / connection closed)'),
 });
 
 export const routesFileSchema = z
@@ -127,6 +331,17 @@ function checkReferences(file: unknown, ctx: IssueSink): void {
         path: ['rules', index, 'upstream'],
         message: unknown(rule.upstream),
       });
+    }
+    for (const key of ['canary', 'fallback', 'shadow']) {
+      const part = rule[key];
+      if (!isRecord(part) || typeof part.upstream !== 'string') continue;
+      if (!known.includes(part.upstream)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, key, 'upstream'],
+          message: unknown(part.upstream),
+        });
+      }
     }
     if (typeof rule.name !== 'string') return;
     const first = seen.get(rule.name);
@@ -169,6 +384,14 @@ export type RoutesFile = z.output<typeof routesFileSchema>;
 export type RuleConfig = z.output<typeof ruleSchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type RouteSettings = z.output<typeof settingsSchema>;
+export type ConditionConfig = z.output<typeof conditionSchema>;
+export type CanaryConfig = z.output<typeof canarySchema>;
+export type StickyByConfig = z.output<typeof stickyBySchema>;
+export type RolloutConfig = z.output<typeof rolloutSchema>;
+export type FallbackConfig = z.output<typeof fallbackSchema>;
+export type FallbackTrigger = (typeof FALLBACK_TRIGGERS)[number];
+export type ShadowConfig = z.output<typeof shadowSchema>;
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>;
 
 /** Why `value` is not usable as an upstream base URL, or null when it is. */
 export function upstreamUrlProblem(value: string): string | null {
