@@ -68,6 +68,26 @@ describe('sync pipeline: key changes, truncate, backfill, status, metrics (real 
     expect(await fixture.rows(urls.targetUrl, 'SELECT 1 FROM items WHERE id = 1')).toEqual([]);
   });
 
+  it('copies a table added to the definition of a running pipeline on its next start', async () => {
+    const urls = await fixture.databases(
+      `${SOURCE} CREATE TABLE extra (id int PRIMARY KEY); INSERT INTO extra SELECT generate_series(1, 30);`,
+      `${TARGET} CREATE TABLE extra (id int PRIMARY KEY);`,
+    );
+    const first = fixture.definition('grow', urls, { tables: { items: null } });
+    const pipeline = await startPipeline(first, urls);
+    await pipeline.stop();
+    const source = await fixture.client(urls.sourceUrl);
+    await source.query('INSERT INTO extra VALUES (31)');
+    await source.query(`UPDATE items SET name = 'while stopped' WHERE id = 5`);
+    const grown = fixture.definition('grow', urls, { tables: { items: null, extra: null } });
+    running.push(await startPipeline(grown, urls));
+    await source.query('INSERT INTO extra VALUES (32)');
+    await eventually(
+      async () => (await fixture.rows(urls.targetUrl, 'SELECT 1 FROM extra')).length === 32,
+    );
+    expect((await verifyPipeline(grown, urls)).identical).toBe(true);
+  });
+
   it('replicates a TRUNCATE as deleting every row', async () => {
     const urls = await fixture.databases(SOURCE, TARGET);
     const definition = fixture.definition('truncate', urls, { tables: { items: null } });

@@ -91,7 +91,16 @@ export async function startPipeline(
     if (slot && slot.plugin !== 'pgoutput')
       throw new Error(`replication slot ${definition.slot} uses ${slot.plugin}, not pgoutput`);
 
-    if (!slot || !state || state.phase === 'snapshot') {
+    // Tables added to the definition after the initial load still need their first copy.
+    const uncopied = definition.snapshot.enabled
+      ? await tablesWithoutCompleteCopy(
+          target,
+          schema,
+          pipeline,
+          mappings.map((m) => m.sourceName),
+        )
+      : [];
+    if (!slot || !state || state.phase === 'snapshot' || uncopied.length > 0) {
       phase = 'snapshot';
       let snapshot: ExportedSnapshot;
       if (!slot) {
@@ -127,10 +136,12 @@ export async function startPipeline(
             temporary: true,
           },
         );
+        if (state?.phase === 'streaming')
+          logger.info({ pipeline, tables: uncopied }, 'copying tables new to the pipeline');
         state = {
           pipeline,
           slot: definition.slot,
-          phase: 'snapshot',
+          phase: state?.phase === 'streaming' ? 'streaming' : 'snapshot',
           snapshotLsn: state?.snapshotLsn ?? slot.confirmedFlushLsn,
           appliedLsn: state?.appliedLsn ?? null,
           appliedSourceTime: state?.appliedSourceTime ?? null,
@@ -240,6 +251,21 @@ export async function startPipeline(
       };
     },
   };
+}
+
+/** Source tables (`schema.table`) whose initial copy is not recorded as complete. */
+async function tablesWithoutCompleteCopy(
+  target: pg.ClientBase,
+  schema: string,
+  pipeline: string,
+  tables: string[],
+): Promise<string[]> {
+  const done = await target.query<{ source_table: string }>(
+    `SELECT source_table FROM ${syncTables(schema).progress} WHERE pipeline = $1 AND done`,
+    [pipeline],
+  );
+  const complete = new Set(done.rows.map((r) => r.source_table));
+  return tables.filter((t) => !complete.has(t));
 }
 
 /**
