@@ -97,7 +97,9 @@ export async function runCase(
       context,
     );
     exchanges.push(exchange);
-    applyCaptures('request', contractCase.capture, responses, scopes);
+    for (const side of SIDES) {
+      applyCaptures('request', contractCase.capture, side, responses[side], scopes[side]);
+    }
     const readBacks = contractCase.readBack
       ? Array.isArray(contractCase.readBack)
         ? contractCase.readBack
@@ -116,7 +118,7 @@ export async function runCase(
       exchanges.push(result.exchange);
     }
   } catch (caught) {
-    error = caught instanceof Error ? caught.message : String(caught);
+    error = errorText(caught);
   } finally {
     for (const [stepIndex, step] of (contractCase.teardown ?? []).entries()) {
       warnings.push(
@@ -223,14 +225,16 @@ async function runStep(
   defaultTwoHundreds: boolean,
 ): Promise<void> {
   const sent = await sendToBoth(label, step.request, defaults, scopes, context);
+  const problems: string[] = [];
   for (const side of SIDES) {
     const { response, sent: line } = sent[side];
     const problem = statusProblem(step.expect, response.status, defaultTwoHundreds);
-    if (problem) {
-      throw new CaseError(`${label} ${line}: ${side} side: ${problem}${bodyExcerpt(response)}`);
-    }
+    if (problem)
+      problems.push(`${label} ${line}: ${side} side: ${problem}${bodyExcerpt(response)}`);
+    // Captured even when the other side failed, so teardown can clean this side up.
+    else applyCaptures(label, step.capture, side, response, scopes[side]);
   }
-  applyCaptures(label, step.capture, { old: sent.old.response, new: sent.new.response }, scopes);
+  if (problems.length > 0) throw new CaseError(problems.join('; '));
 }
 
 /** Teardown runs on each side on its own, as far as that side's variables allow. */
@@ -264,18 +268,17 @@ async function runTeardownStep(
 function applyCaptures(
   label: string,
   capture: Readonly<Record<string, string>> | undefined,
-  responses: Record<Side, ReceivedResponse>,
-  scopes: Record<Side, { values: Map<string, unknown> }>,
+  side: Side,
+  response: ReceivedResponse,
+  scope: { values: Map<string, unknown> },
 ): void {
   for (const [name, source] of Object.entries(capture ?? {})) {
-    for (const side of SIDES) {
-      try {
-        scopes[side].values.set(name, captureValue(source, responses[side]));
-      } catch (error) {
-        throw new CaseError(
-          `${label}: capture ${name} from the ${side} side (status ${responses[side].status}): ${errorText(error)}`,
-        );
-      }
+    try {
+      scope.values.set(name, captureValue(source, response));
+    } catch (error) {
+      throw new CaseError(
+        `${label}: capture ${name} from the ${side} side (status ${response.status}): ${errorText(error)}`,
+      );
     }
   }
 }
@@ -303,5 +306,6 @@ function bodyExcerpt(response: ReceivedResponse): string {
 }
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }

@@ -101,16 +101,23 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
 };
 
 export function describeNetworkError(error: unknown): string {
+  // Duck-typed: errors from Node's core can come from another realm (jest's vm), where
+  // `instanceof Error` is false.
   const codes: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (code) codes.push(code);
+  for (let depth = 0; depth < 5 && isErrorLike(current); depth++) {
+    if (typeof current.code === 'string') codes.push(current.code);
     current = current.cause;
   }
   const known = codes.find((code) => NETWORK_CODES[code] !== undefined);
   if (known) return `${NETWORK_CODES[known]} [${known}]`;
-  return error instanceof Error ? error.message : String(error);
+  return isErrorLike(error) && typeof error.message === 'string' ? error.message : String(error);
+}
+
+function isErrorLike(
+  value: unknown,
+): value is { code?: unknown; cause?: unknown; message?: unknown } {
+  return typeof value === 'object' && value !== null;
 }
 
 /**
