@@ -7,6 +7,7 @@ import { syncMetricsRegistry } from './metrics.js';
 import { loadPipelineDefinition } from './pipeline-definition/load-pipeline-definition.js';
 import type { PipelineDefinition } from './pipeline-definition/pipeline-definition.schema.js';
 import { backfillTable } from './pipeline/backfill-table.js';
+import { pruneTombstones } from './pipeline/prune-tombstones.js';
 import {
   dropPipelineSource,
   readPipelineStatus,
@@ -22,6 +23,7 @@ import { formatVerifyReport, verifyPipeline } from './verify/verify-pipeline.js'
  *   strangler-sync status <pipeline>            slot position, applied position, lag, dead letters
  *   strangler-sync verify <pipeline>            compare source and target under the mapping
  *   strangler-sync backfill <pipeline> <table>  copy one table again (safe while streaming)
+ *   strangler-sync prune <pipeline>             delete tombstones nothing can need any more
  *   strangler-sync drop <pipeline>              drop the slot and publication on the source
  *
  * <pipeline> is a file, or a name in migrations/pipelines/<name>.pipeline.yaml. Database URLs
@@ -184,6 +186,18 @@ export function buildCli(): Command {
         onProgress: progressPrinter(),
       });
       process.stdout.write(`${table}: ${result.rowsCopied} rows backfilled\n`);
+    });
+
+  program
+    .command('prune <pipeline>')
+    .description('delete tombstones no replay or running backfill can need any more')
+    .action(async (pipeline: string) => {
+      const result = await pruneTombstones(await load(pipeline), urls());
+      process.stdout.write(
+        result.below
+          ? `${result.pruned} tombstones before ${result.below} deleted\n`
+          : 'nothing pruned: the pipeline is not streaming yet or a snapshot is being set up\n',
+      );
     });
 
   program

@@ -12,6 +12,7 @@ export {
   type PipelineDefinition,
 } from './pipeline-definition/pipeline-definition.schema.js';
 export { backfillTable, type BackfillOptions } from './pipeline/backfill-table.js';
+export { pruneTombstones } from './pipeline/prune-tombstones.js';
 export {
   dropPipelineSource,
   readPipelineStatus,

@@ -3,6 +3,7 @@ import { insertEvent } from '../src/change-event/change-event.js';
 import { syncMetricsRegistry } from '../src/metrics.js';
 import { applierFor, compileMappings } from '../src/pipeline/pipeline-connections.js';
 import { backfillTable } from '../src/pipeline/backfill-table.js';
+import { pruneTombstones } from '../src/pipeline/prune-tombstones.js';
 import { startPipeline, type RunningPipeline } from '../src/pipeline/start-pipeline.js';
 import { verifyPipeline } from '../src/verify/verify-pipeline.js';
 import { SyncFixture, eventually } from './support/sync-fixture.js';
@@ -66,6 +67,16 @@ describe('sync pipeline: key changes, truncate, backfill, status, metrics (real 
     expect(await applier.apply(target, old, { lsn: '0/10', seq: 1 })).toBe('skipped');
     await target.query('COMMIT');
     expect(await fixture.rows(urls.targetUrl, 'SELECT 1 FROM items WHERE id = 1')).toEqual([]);
+
+    // Once the slot has confirmed past it, the tombstone can go.
+    await source.query(`INSERT INTO items VALUES (2001, 'another marker')`);
+    await eventually(async () => (await pruneTombstones(definition, urls)).pruned === 1, 20_000);
+    expect(
+      await fixture.rows(
+        urls.targetUrl,
+        `SELECT 1 FROM _strangler_row_versions WHERE row_key = '[1]'`,
+      ),
+    ).toEqual([]);
   });
 
   it('copies a table added to the definition of a running pipeline on its next start', async () => {
