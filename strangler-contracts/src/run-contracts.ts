@@ -92,7 +92,9 @@ export async function runContracts(options: RunContractsOptions): Promise<Contra
     ]);
   }
   const referenceProblems = selected.flatMap((entry) => checkReferences(entry, vars, env));
-  if (referenceProblems.length > 0) throw new ContractCasesError(referenceProblems);
+  if (referenceProblems.length > 0) {
+    throw new ContractCasesError(formatReferenceProblems(referenceProblems));
+  }
 
   const timeoutMs = options.timeoutMs ?? 10_000;
   const baseUrls: Record<Side, string> = { old: options.oldBaseUrl, new: options.newBaseUrl };
@@ -190,10 +192,10 @@ export function checkReferences(
   entry: SelectedCase,
   vars: ReadonlyMap<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
-): string[] {
+): ReferenceProblem[] {
   const { file, index, contractCase } = entry;
   const known = new Set(vars.keys());
-  const problems: string[] = [];
+  const problems: ReferenceProblem[] = [];
   const where = (position: SourcePosition) =>
     `${position.file}:${position.line}:${position.column}`;
   const check = (fieldPath: readonly PropertyKey[], references: readonly string[]) => {
@@ -207,8 +209,13 @@ export function checkReferences(
           : known.has(reference)
             ? null
             : `unknown variable \${${reference}} (not in the vars, not captured before this request)`);
-      if (problem) {
-        problems.push(`${where(file.locate(fieldPath))} case "${contractCase.name}": ${problem}`);
+      if (problem && !problems.some((seen) => seen.reference === reference)) {
+        problems.push({
+          where: where(file.locate(fieldPath)),
+          caseName: contractCase.name,
+          reference,
+          message: problem,
+        });
       }
     }
   };
@@ -247,7 +254,46 @@ export function checkReferences(
   (contractCase.teardown ?? []).forEach((step, stepIndex) => {
     checkRequest([...at, 'teardown', stepIndex, 'request'], step.request);
   });
-  return [...new Set(problems)];
+  return problems;
+}
+
+/** A `${...}` that cannot be resolved (reported once per case and reference). */
+export interface ReferenceProblem {
+  /** `file:line:column` of the template. */
+  readonly where: string;
+  readonly caseName: string;
+  readonly reference: string;
+  readonly message: string;
+}
+
+/**
+ * One line per place and problem, naming the cases (a default header shared by 13 cases is one
+ * line), after a first line listing the missing variables.
+ */
+export function formatReferenceProblems(problems: readonly ReferenceProblem[]): string[] {
+  const groups = new Map<string, { message: string; cases: string[] }>();
+  for (const problem of problems) {
+    const key = `${problem.where} ${problem.message}`;
+    const group = groups.get(key) ?? { message: `${problem.where}: ${problem.message}`, cases: [] };
+    group.cases.push(problem.caseName);
+    groups.set(key, group);
+  }
+  const missing = [
+    ...new Set(
+      problems.filter((problem) => !problem.reference.startsWith('env.')).map((p) => p.reference),
+    ),
+  ];
+  const lines = [...groups.values()].map(({ message, cases }) => {
+    const named = cases.slice(0, 3).map((name) => `"${name}"`);
+    const more = cases.length > 3 ? ` and ${cases.length - 3} more` : '';
+    return `${message} (case${cases.length === 1 ? '' : 's'} ${named.join(', ')}${more})`;
+  });
+  if (missing.length > 0) {
+    lines.unshift(
+      `missing variables: ${missing.join(', ')} (give them with --vars <file> or --var name=value)`,
+    );
+  }
+  return lines;
 }
 
 function summarise(

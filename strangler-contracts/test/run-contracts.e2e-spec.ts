@@ -214,7 +214,7 @@ cases:
     });
     await expect(run).rejects.toThrow(ContractCasesError);
     await expect(run).rejects.toThrow(
-      /items\.yaml:7:\d+ case "list": unknown variable \$\{token\}/,
+      /items\.yaml:7:\d+: unknown variable \$\{token\} .*\(case "list"\)/,
     );
     expect(old.seen).toEqual([]);
   });

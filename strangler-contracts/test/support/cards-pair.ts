@@ -120,7 +120,6 @@ async function suiteVars(
       hiddenCardId: hiddenCard,
       commentedCardId: commentedCard,
       strangerToken: mintAuthToken(randomUUID(), DEFAULT_AUTH_TOKEN_SECRET),
-      longText: 'x'.repeat(2001),
     };
   } finally {
     await client.end();
