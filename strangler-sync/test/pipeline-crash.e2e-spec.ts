@@ -57,6 +57,8 @@ async function workload(client: pg.Client, running: () => boolean): Promise<numb
     if (Math.random() < 0.3) await client.query(`DELETE FROM accounts WHERE id = $1`, [nextId - 2]);
     await client.query(Math.random() < 0.05 ? 'ROLLBACK' : 'COMMIT');
     changes += 7;
+    // A steady, realistic rate (a few hundred changes a second) keeps the catch-up bounded.
+    await new Promise((resolve) => setTimeout(resolve, 4));
   }
   return changes;
 }
@@ -130,6 +132,7 @@ describe('sync pipeline: crash safety (real PostgreSQL, SIGKILLed child process)
     // Kill #1 as soon as the initial load reports progress (mid-copy); the others at a random
     // moment after streaming has started, while the workload keeps writing.
     const phases: string[] = [];
+    const started = Date.now();
     for (let kill = 0; kill < 5; kill += 1) {
       const from = output.length;
       const child = startChild(file, output);
@@ -138,6 +141,7 @@ describe('sync pipeline: crash safety (real PostgreSQL, SIGKILLed child process)
       if (kill > 0) await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1500));
       await kill_(child);
       phases.push(kill === 0 ? 'initial load' : 'streaming');
+      if (process.env.SYNC_DEBUG) console.log(`kill ${kill} at ${Date.now() - started} ms`);
     }
     writing = false;
     const changes = await load;
@@ -167,6 +171,7 @@ describe('sync pipeline: crash safety (real PostgreSQL, SIGKILLed child process)
     ).catch((error: unknown) => {
       throw new Error(`${String(error)}\nchild output:\n${output.join('')}`);
     });
+    if (process.env.SYNC_DEBUG) console.log(`caught up at ${Date.now() - started} ms`);
     const exited = new Promise((resolve) => last.once('exit', resolve));
     last.kill('SIGTERM');
     await exited;
