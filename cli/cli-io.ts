@@ -1,0 +1,41 @@
+/**
+ * What a command needs from its process, passed in so the whole CLI runs in-process in tests:
+ * output streams, the environment and the working directory. Exit codes are the CLI's contract.
+ */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Relative file arguments resolve against this. */
+  readonly cwd: string;
+  /** ANSI colours in diffs. */
+  readonly color: boolean;
+}
+
+/** Done, or the file is valid. */
+export const EXIT_OK = 0;
+/** Invalid file, refused edit, failed request. */
+export const EXIT_FAILED = 1;
+/** Bad command line. */
+export const EXIT_USAGE = 2;
+
+/** An expected failure: printed as its lines, without a stack, exiting with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    readonly lines: readonly string[],
+    readonly exitCode: number = EXIT_FAILED,
+  ) {
+    super(lines.join('\n'));
+    this.name = 'CliError';
+  }
+}
+
+export function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  };
+}
