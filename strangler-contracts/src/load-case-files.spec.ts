@@ -126,7 +126,7 @@ describe('the repository suite contracts/cards', () => {
     expect(missing).toEqual([
       'missing variables: memberToken (give them with --vars <file> or --var name=value)',
       expect.stringMatching(
-        /update-card\.yaml:5:\d+: unknown variable \$\{memberToken\} .* \(case "the author changes the title"\)$/,
+        /update-card\.yaml:6:\d+: unknown variable \$\{memberToken\} .* \(case "the author changes the title"\)$/,
       ),
     ]);
   });
