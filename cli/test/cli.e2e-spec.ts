@@ -1,0 +1,515 @@
+/**
+ * The `strangler` program run in-process (commander with captured output and exit code) on a
+ * temp copy of the example routes.yaml; one suite with a real facade and stub upstreams on
+ * loopback, one with a canned admin plane for the shadow and status views.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { pino } from 'pino';
+
+import {
+  compileComparison,
+  DiffSummary,
+  MismatchStore,
+  type RouteKey,
+} from '../../strangler-compare/index.js';
+import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
+import type { CliIo } from '../cli-io.js';
+import { runStrangler } from '../strangler.js';
+
+const EXAMPLE_FILE = path.join(import.meta.dirname, '../../routes.yaml');
+const FLIP_LINE = '    upstream: legacy # ← flip to cards-service\n';
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+async function strangler(
+  args: string[],
+  env: CliIo['env'] = {},
+  cwd = process.cwd(),
+): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await runStrangler(args, {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    env,
+    cwd,
+    color: false,
+  });
+  return { code, out, err };
+}
+
+/** Every line of `original` is in `edited`, in the same order (comments and blank lines kept). */
+function expectAllLinesKept(original: string, edited: string): void {
+  const lines = edited.split('\n');
+  let at = 0;
+  for (const line of original.split('\n')) {
+    const found = lines.indexOf(line, at);
+    if (found < 0) throw new Error(`line lost: ${JSON.stringify(line)}`);
+    at = found + 1;
+  }
+}
+
+describe('strangler routes (offline, on a file)', () => {
+  let directory: string;
+  let file: string;
+  let example: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'strangler-cli-'));
+    file = path.join(directory, 'routes.yaml');
+    example = await readFile(EXAMPLE_FILE, 'utf8');
+    await writeFile(file, example);
+  });
+  afterEach(() => rm(directory, { recursive: true, force: true }));
+
+  it('validate: a good file is exit 0 and one summary line', async () => {
+    const run = await strangler(['routes', 'validate', 'routes.yaml'], {}, directory);
+    expect(run).toEqual({
+      code: 0,
+      out: expect.stringMatching(/^routes\.yaml: valid \(2 rules \+ default, 2 upstreams; .*\)\n$/),
+      err: '',
+    });
+  });
+
+  it('validate: a bad file is exit 1 with file:line:col messages', async () => {
+    const bad = example
+      .replace(FLIP_LINE, '    upstream: cards-svc\n')
+      .replace('{ prefix: /cards }', '{ prefx: /cards }');
+    await writeFile(path.join(directory, 'bad.yaml'), bad);
+    const run = await strangler(['routes', 'validate', 'routes.yaml', 'bad.yaml'], {}, directory);
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/^routes\.yaml: valid/);
+    const lineOf = (text: string) => bad.split('\n').findIndex((line) => line.includes(text)) + 1;
+    expect(run.err.split('\n')).toEqual(
+      expect.arrayContaining([
+        `bad.yaml:${lineOf('cards-svc')}:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service)`,
+        expect.stringMatching(
+          new RegExp(`^bad\\.yaml:${lineOf('prefx')}:\\d+ rules\\[1\\]\\.match`),
+        ),
+      ]),
+    );
+  });
+
+  it('validate: a missing file and YAML syntax errors are exit 1', async () => {
+    await writeFile(path.join(directory, 'broken.yaml'), 'version: 1\nrules: [\n');
+    const run = await strangler(
+      ['routes', 'validate', 'missing.yaml', 'broken.yaml'],
+      {},
+      directory,
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('missing.yaml: file not found');
+    expect(run.err).toMatch(/^broken\.yaml:\d+:\d+ YAML syntax: /m);
+  });
+
+  it('usage errors are exit 2', async () => {
+    expect((await strangler(['routes', 'flip', 'cards'])).code).toBe(2);
+    expect((await strangler(['routes', 'weight', 'cards', 'cards-service', '150'])).code).toBe(2);
+    expect((await strangler(['routes', 'frobnicate'])).code).toBe(2);
+    expect((await strangler(['routes', 'weight', 'cards', 'cards-service', '-f', file])).code).toBe(
+      2,
+    );
+    const help = await strangler(['routes', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('explain');
+  });
+
+  it('list: the rules in order with their upstreams', async () => {
+    const run = await strangler(['routes', 'list', '--file', file]);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/cards-get-by-id +GET +path \/cards\/:id +legacy/);
+    expect(run.out).toMatch(/default +\* +\(anything else\) +legacy/);
+  });
+
+  it('explain: rule and upstream of a request, after path normalisation', async () => {
+    const run = await strangler([
+      'routes',
+      'explain',
+      '--method',
+      'get',
+      '--path',
+      '//cards/./7',
+      '-f',
+      file,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('GET //cards/./7 → legacy');
+    expect(run.out).toMatch(/path +\/cards\/7/);
+    expect(run.out).toMatch(/rule +cards-get-by-id \(rules\[0\]: GET path \/cards\/:id\)/);
+    const post = await strangler([
+      'routes',
+      'explain',
+      '-X',
+      'POST',
+      '-p',
+      '/cards/7',
+      '-f',
+      file,
+      '--json',
+    ]);
+    expect(JSON.parse(post.out)).toMatchObject({ rule: 'cards', upstream: 'legacy', ruleIndex: 1 });
+    const refused = await strangler(['routes', 'explain', '-p', '/cards/%2F', '-f', file]);
+    expect(refused.out).toContain('refused   400 before any rule');
+  });
+
+  it('explain: header, cookie and query conditions; internal headers need a trusted client', async () => {
+    const conditional = example
+      .replace(
+        'version: 1\n',
+        'version: 1\nsettings:\n  trustedClients: [127.0.0.1]\n  internalHeaders: [x-strangler-cohort]\n',
+      )
+      .replace(
+        '  - name: cards-get-by-id\n',
+        '  - name: cards-staff\n    match:\n      path: /cards/:id\n      headers: { x-strangler-cohort: { equals: staff } }\n    upstream: cards-service\n' +
+          '  - name: cards-beta\n    match:\n      path: /cards/:id\n      cookies: { beta: { present: true } }\n      query: { preview: { equals: "1" } }\n    upstream: cards-service\n' +
+          '  - name: cards-get-by-id\n',
+      );
+    await writeFile(file, conditional);
+    const explainJson = async (...args: string[]) =>
+      JSON.parse(
+        (await strangler(['routes', 'explain', '-p', '/cards/1', '-f', file, '--json', ...args]))
+          .out,
+      );
+    expect(
+      await explainJson('-H', 'x-strangler-cohort: staff', '--client', '127.0.0.1'),
+    ).toMatchObject({
+      rule: 'cards-staff',
+      upstream: 'cards-service',
+    });
+    const untrusted = await explainJson(
+      '-H',
+      'X-Strangler-Cohort:staff',
+      '--client',
+      '203.0.113.9',
+    );
+    expect(untrusted).toMatchObject({ rule: 'cards-get-by-id', upstream: 'legacy' });
+    expect(untrusted.notes[0]).toContain('x-strangler-cohort ignored');
+    expect(untrusted.skipped).toEqual([
+      { rule: 'cards-staff', unmet: ['header x-strangler-cohort=staff'] },
+      { rule: 'cards-beta', unmet: ['cookie beta present', 'query preview=1'] },
+    ]);
+    expect(await explainJson('--cookie', 'beta=1', '--query', 'preview=1')).toMatchObject({
+      rule: 'cards-beta',
+    });
+    const text = await strangler([
+      'routes',
+      'explain',
+      '-p',
+      '/cards/1',
+      '-f',
+      file,
+      '--cookie',
+      'beta=1',
+    ]);
+    expect(text.out).toMatch(/skipped +cards-beta: query preview=1/);
+  });
+
+  it('flip, weight, shadow start/stop edit the file in place and keep every comment', async () => {
+    const flip = await strangler([
+      'routes',
+      'flip',
+      'cards-get-by-id',
+      'cards-service',
+      '-f',
+      file,
+    ]);
+    expect(flip.code).toBe(0);
+    const line = example.split('\n').indexOf(FLIP_LINE.trimEnd()) + 1;
+    expect(flip.out).toBe(
+      `${file}: cards-get-by-id → cards-service\n${file}:${line}\n` +
+        `-     upstream: legacy # ← flip to cards-service\n` +
+        `+     upstream: cards-service # ← flip to cards-service\n`,
+    );
+    expect(await readFile(file, 'utf8')).toBe(
+      example.replace(FLIP_LINE, '    upstream: cards-service # ← flip to cards-service\n'),
+    );
+
+    const weight = await strangler([
+      'routes',
+      'weight',
+      'cards',
+      'cards-service',
+      '12.5%',
+      '-f',
+      file,
+    ]);
+    expect(weight.code).toBe(0);
+    expect(weight.out).toContain(
+      '+     canary:\n+       upstream: cards-service\n+       percent: 12.5\n',
+    );
+    const shadow = await strangler([
+      'routes',
+      'shadow',
+      'start',
+      'cards',
+      'cards-service',
+      '--percent',
+      '50',
+      '-f',
+      file,
+    ]);
+    expect(shadow.code).toBe(0);
+    const edited = await readFile(file, 'utf8');
+    expectAllLinesKept(
+      example.replace(FLIP_LINE, '    upstream: cards-service # ← flip to cards-service\n'),
+      edited,
+    );
+    const list = await strangler(['routes', 'list', '-f', file]);
+    expect(list.out).toMatch(
+      /cards +\* +prefix \/cards +legacy +cards-service 12\.5% \(by bearerUser\) +cards-service 50%/,
+    );
+
+    expect((await strangler(['routes', 'shadow', 'stop', 'cards', '-f', file])).code).toBe(0);
+    expect((await strangler(['routes', 'weight', 'cards', 'off', '-f', file])).code).toBe(0);
+    expect(
+      (await strangler(['routes', 'flip', 'cards-get-by-id', 'legacy', '-f', file])).code,
+    ).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(example);
+
+    const again = await strangler(['routes', 'flip', 'cards', 'legacy', '-f', file]);
+    expect(again).toEqual({
+      code: 0,
+      out: `${file}: unchanged (cards → legacy already)\n`,
+      err: '',
+    });
+  });
+
+  it('a refused edit is exit 1 with the loader message and writes nothing', async () => {
+    const run = await strangler(
+      ['routes', 'flip', 'cards', 'cards-svc'],
+      { STRANGLER_ROUTES_FILE: 'routes.yaml' },
+      directory,
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(
+      /^routes\.yaml:\d+:5 rules\[1\]\.upstream: unknown upstream "cards-svc"/,
+    );
+    const unknown = await strangler([
+      'routes',
+      'shadow',
+      'start',
+      'card',
+      'cards-service',
+      '-f',
+      file,
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('no rule named "card" (rules: cards-get-by-id, cards, default)');
+    expect(await readFile(file, 'utf8')).toBe(example);
+  });
+});
+
+describe('strangler routes with a running facade', () => {
+  let directory: string;
+  let file: string;
+  let facade: RunningFacade;
+  const upstreams: Server[] = [];
+
+  async function stubUpstream(name: string): Promise<string> {
+    const server = createServer((_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ upstream: name }));
+    });
+    upstreams.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'strangler-cli-facade-'));
+    file = path.join(directory, 'routes.yaml');
+    const example = await readFile(EXAMPLE_FILE, 'utf8');
+    await writeFile(
+      file,
+      example
+        .replace('http://127.0.0.1:3001', await stubUpstream('legacy'))
+        .replace('http://127.0.0.1:3002', await stubUpstream('cards-service')),
+    );
+    facade = await startFacade({
+      routesFile: file,
+      port: 0,
+      adminPort: 0,
+      env: {},
+      logger: pino({ level: 'silent' }),
+      watch: { debounceMs: 20, pollIntervalMs: 100 },
+    });
+  });
+  afterAll(async () => {
+    await facade.close();
+    await Promise.all(upstreams.map((server) => new Promise((resolve) => server.close(resolve))));
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  const answer = async (target: string) => {
+    const response = await fetch(facade.url + target);
+    return ((await response.json()) as { upstream: string }).upstream;
+  };
+
+  it('after routes flip, the next request lands on the other upstream', async () => {
+    expect(await answer('/cards/1')).toBe('legacy');
+    const flip = await strangler([
+      'routes',
+      'flip',
+      'cards-get-by-id',
+      'cards-service',
+      '-f',
+      file,
+      '--admin',
+      facade.adminUrl,
+    ]);
+    expect(flip.err).toBe('');
+    expect(flip.code).toBe(0);
+    expect(flip.out).toMatch(
+      /facade http:\/\/127\.0\.0\.1:\d+: serving version 2 \([0-9a-f]{16}\)\n$/,
+    );
+    expect(await answer('/cards/1')).toBe('cards-service');
+    expect(await answer('/cards')).toBe('legacy');
+
+    const list = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/cards-get-by-id +GET +path \/cards\/:id +cards-service/);
+
+    const back = await strangler([
+      'routes',
+      'flip',
+      'cards-get-by-id',
+      'legacy',
+      '-f',
+      file,
+      '--admin',
+      facade.adminUrl,
+    ]);
+    expect(back.code).toBe(0);
+    expect(await answer('/cards/1')).toBe('legacy');
+  });
+
+  it('an unreachable admin plane is exit 1 with a hint', async () => {
+    const run = await strangler(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('cannot reach the facade admin plane at http://127.0.0.1:1');
+  });
+});
+
+describe('strangler routes diffs and status (canned admin answers)', () => {
+  let server: Server;
+  let admin: string;
+  const requests: string[] = [];
+  const route: RouteKey = { rule: 'cards-get-by-id', method: 'GET', pathPattern: '/cards/:id' };
+
+  beforeAll(async () => {
+    const comparison = compileComparison({ ignore: ['$.updatedAt'] });
+    const summary = new DiffSummary();
+    const store = new MismatchStore();
+    const primary = {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":1,"title":"old","updatedAt":1}',
+    };
+    const candidate = {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":1,"title":"new","updatedAt":2}',
+    };
+    for (let index = 0; index < 3; index += 1) {
+      const result = comparison.compare(primary, index === 0 ? candidate : primary);
+      summary.record(route, result);
+      store.record({
+        route,
+        request: { method: 'GET', url: '/cards/1' },
+        primary,
+        candidate,
+        result,
+        at: 0,
+      });
+    }
+    const answers: Record<string, unknown> = {
+      '/shadow/summary': summary.toJSON(),
+      '/shadow/mismatches': store.mismatches(route),
+      '/status': {
+        file: '/srv/routes.yaml',
+        version: 4,
+        hash: '0123456789abcdef',
+        loadedAt: '2026-01-01T00:00:00.000Z',
+        lastReloadError: {
+          errors: ['routes.yaml:3:1 version: Invalid input'],
+          hash: 'fedcba9876543210',
+          at: '2026-01-01T00:01:00.000Z',
+        },
+        upstreams: [{ name: 'legacy', url: 'http://127.0.0.1:3001', source: 'file' }],
+      },
+      '/rollouts': [
+        { rule: 'cards-get-by-id', step: 2, percent: 5, decision: 'hold: 120 of 200 requests' },
+      ],
+    };
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const body = answers[(req.url ?? '').split('?')[0] ?? ''];
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { error: 'not_found' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    admin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('diffs: the per-route summary table', async () => {
+    const run = await strangler(['routes', 'diffs'], { STRANGLER_ADMIN_URL: admin });
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/cards-get-by-id GET \/cards\/:id +3 +1 +0/);
+    expect(run.out).toContain('$.title');
+  });
+
+  it('diffs --rule: the summary and the last mismatches as field diffs', async () => {
+    const run = await strangler([
+      'routes',
+      'diffs',
+      '--rule',
+      'cards-get-by-id',
+      '--limit',
+      '5',
+      '--admin',
+      admin,
+    ]);
+    expect(run.code).toBe(0);
+    expect(requests).toContain('/shadow/mismatches?rule=cards-get-by-id&limit=5');
+    expect(run.out).toContain('GET /cards/1  200 vs 200');
+    expect(run.out).toContain('- $.title: "old" → "new"');
+  });
+
+  it('status: version, refused reload, upstreams and rollouts', async () => {
+    const run = await strangler(['routes', 'status', '--admin', admin]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('rules    /srv/routes.yaml version 4 (0123456789abcdef)');
+    expect(run.out).toContain('routes.yaml:3:1 version: Invalid input');
+    expect(run.out).toMatch(/legacy +url=http:\/\/127\.0\.0\.1:3001/);
+    expect(run.out).toMatch(
+      /cards-get-by-id +step=2 +percent=5 +decision=hold: 120 of 200 requests/,
+    );
+  });
+});
+
+describe('strangler sync and contracts', () => {
+  it('mounts the sub-CLIs', async () => {
+    const sync = await strangler(['sync', '--help']);
+    expect(sync.code).toBe(0);
+    expect(sync.out).toContain('backfill');
+    const contracts = await strangler(['contracts', 'run', '--help']);
+    expect(contracts.code).toBe(0);
+    expect(contracts.out).toContain('--old <url>');
+    expect((await strangler(['contracts', 'run'])).code).toBe(2);
+  });
+});
