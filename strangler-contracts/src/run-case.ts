@@ -11,11 +11,7 @@
  * `error`; differences and unmet expectations make it `failed`.
  */
 import type { Agent } from 'undici';
-import {
-  compileComparison,
-  type CompiledComparison,
-  type ComparisonOptions,
-} from '../../strangler-compare/index.js';
+import { compileComparison, type CompiledComparison } from '../../strangler-compare/index.js';
 import { captureValue } from './capture.js';
 import type { ContractExpectation, ContractRequest, ContractStep } from './case-file.schema.js';
 import type { ComparedExchange, ContractCaseResult } from './contract-results.js';
@@ -86,7 +82,7 @@ export async function runCase(
     for (const [stepIndex, step] of (contractCase.setup ?? []).entries()) {
       await runStep(`setup[${stepIndex}]`, step, defaults, scopes, context, true);
     }
-    const comparison = compile(mergeCompareOptions(fileCompare, contractCase.compare));
+    const comparison = compileComparison(mergeCompareOptions(fileCompare, contractCase.compare));
     const { exchange, responses } = await runCompared(
       'request',
       contractCase.request,
@@ -110,7 +106,7 @@ export async function runCase(
         `readBack[${readIndex}]`,
         readBack.request,
         readBack.expect,
-        compile(mergeCompareOptions(fileCompare, readBack.compare)),
+        compileComparison(mergeCompareOptions(fileCompare, readBack.compare)),
         defaults,
         scopes,
         context,
@@ -137,10 +133,6 @@ export async function runCase(
     ...(error !== undefined && { error }),
     warnings,
   };
-}
-
-function compile(options: ComparisonOptions): CompiledComparison {
-  return compileComparison(options);
 }
 
 /** Sends a request to both sides at once; a network failure on either side throws. */

@@ -40,6 +40,7 @@ describe('contracts/cards: legacy-monolith versus cards-service', () => {
       // The whole report (diffs of every failing case) is the failure message.
       if (failing.length > 0) throw new Error(renderRunReport(result));
       expect(result.ok).toBe(true);
+      expect(result.cases.flatMap((entry) => entry.warnings)).toEqual([]);
       expect(result.totals.cases).toBeGreaterThanOrEqual(70);
       expect(result.endpoints.map((tally) => tally.endpoint).sort()).toEqual([
         'DELETE /cards/:id',
@@ -57,6 +58,22 @@ describe('contracts/cards: legacy-monolith versus cards-service', () => {
       expect(
         result.cases.some((entry) => entry.exchanges.some((x) => x.step === 'readBack[0]')),
       ).toBe(true);
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  it(
+    'passes again on a second run: write cases clean up after themselves on both sides',
+    async () => {
+      const again = await runContracts({
+        oldBaseUrl: pair.oldBaseUrl,
+        newBaseUrl: pair.newBaseUrl,
+        cases: CARDS_SUITE,
+        vars: pair.vars,
+        concurrency: 8,
+      });
+      if (!again.ok) throw new Error(renderRunReport(again));
+      expect(again.cases.flatMap((entry) => entry.warnings)).toEqual([]);
     },
     E2E_TIMEOUT_MS,
   );
