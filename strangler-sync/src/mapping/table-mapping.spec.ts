@@ -49,6 +49,17 @@ describe('table mapping', () => {
     );
   });
 
+  it('refuses a source table whose replica identity cannot key its events', () => {
+    expect(() =>
+      compileTableMapping(
+        'users',
+        { include: ['id', 'handle'] },
+        { ...users, replicaIdentity: 'n' },
+        authors,
+      ),
+    ).toThrow(/REPLICA IDENTITY NOTHING/);
+  });
+
   it('compiles filters into one SQL predicate', () => {
     expect(
       compilePredicate({

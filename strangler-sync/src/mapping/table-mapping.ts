@@ -65,6 +65,14 @@ export function compileTableMapping(
   const targetColumns = new Set(target.columns.map((c) => c.name));
   if (source.primaryKey.length === 0)
     fail('', `source table ${source.schema}.${source.table} has no primary key`);
+  // Publishing a table without a usable replica identity would make the monolith's own UPDATEs
+  // and DELETEs on it fail; an index identity would key events by other columns than the PK.
+  if (source.replicaIdentity === 'n' || source.replicaIdentity === 'i')
+    fail(
+      '',
+      `source table ${source.schema}.${source.table} has REPLICA IDENTITY ` +
+        `${source.replicaIdentity === 'n' ? 'NOTHING' : 'USING INDEX'}: use DEFAULT (the primary key) or FULL`,
+    );
   if (target.primaryKey.length === 0)
     fail('target', `target table ${target.schema}.${target.table} has no primary key`);
 
