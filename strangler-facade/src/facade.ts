@@ -12,9 +12,16 @@ import { pino, type Logger } from 'pino';
 
 import { createAdminServer } from './admin/admin-server.js';
 import type { FacadeConfig } from './config/facade-config.js';
+import { FacadeMetrics } from './observability/metrics.js';
 import { createUndiciCore } from './proxy/forward-request.js';
 import type { ProxyCore, ProxyCoreOptions } from './proxy/proxy-core.js';
-import { createProxyServer } from './proxy/proxy-server.js';
+import { applyServerLimits, createProxyServer } from './proxy/proxy-server.js';
+import { CircuitBreakers } from './resilience/circuit-breaker.js';
+import { RetryBudgets } from './resilience/retry-budget.js';
+import { RolloutController } from './rollout/rollout-controller.js';
+import { editRulesFile } from './rules-edit/index.js';
+import { ShadowDispatcher } from './shadow/shadow-dispatcher.js';
+import { ShadowRecorder } from './shadow/shadow-recorder.js';
 import {
   ActiveRules,
   type LoadedRules,
@@ -46,6 +53,22 @@ export interface FacadeOptions {
   readonly createCore?: (options: ProxyCoreOptions) => ProxyCore;
   /** How long `close()` lets in-flight requests finish before cutting them. Default 5000. */
   readonly shutdownGraceMs?: number;
+  /** Bearer token for admin mutations (STRANGLER_ADMIN_TOKEN); unset = mutations disabled. */
+  readonly adminToken?: string;
+  /** One structured log line per request (default true). */
+  readonly accessLog?: boolean;
+  /** Process metrics (CPU, memory, event loop) in /metrics too. Default false. */
+  readonly processMetrics?: boolean;
+  /** Shadow copies: in flight at once, queued before dropping, per-request timeout. */
+  readonly shadow?: {
+    readonly concurrency?: number;
+    readonly maxQueue?: number;
+    readonly timeoutMs?: number;
+  };
+  /** Staged rollouts: how often decisions are made (0 = only via `rolloutTick()`). Default 1000. */
+  readonly rolloutTickMs?: number;
+  /** Clock of the rollout controller (tests). */
+  readonly now?: () => number;
 }
 
 export interface RunningFacade {
@@ -60,6 +83,12 @@ export interface RunningFacade {
   lastReloadError(): ReloadError | null;
   /** Re-reads the rules file now (the watcher does this on its own). */
   reload(): Promise<ReloadOutcome>;
+  readonly metrics: FacadeMetrics;
+  readonly shadowRecorder: ShadowRecorder;
+  /** Resolves when no shadow copy is queued or in flight. */
+  shadowIdle(): Promise<void>;
+  /** One round of rollout decisions now. */
+  rolloutTick(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +104,9 @@ export function facadeOptionsFromConfig(config: FacadeConfig): FacadeOptions {
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
+    ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
+    accessLog: config.accessLog,
+    processMetrics: true,
   };
 }
 
@@ -88,28 +120,74 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
   };
   const core = (options.createCore ?? createUndiciCore)(coreOptions);
+  const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
+  let proxy: Server | null = null;
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
     onLoaded: (loaded) => {
       logger.info(
         { version: loaded.version, hash: loaded.hash },
         `rules reloaded from ${sourceName}`,
       );
+      metrics.reloads.labels('loaded').inc();
+      metrics.rulesVersion.set(loaded.version);
       core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
+      if (proxy !== null) applyServerLimits(proxy, loaded.table);
     },
-    onRefused: (error) =>
+    onRefused: (error) => {
+      metrics.reloads.labels('refused').inc();
       logger.error(
         { errors: error.errors, hash: error.hash },
         `rules change REFUSED, still serving the last good rules:\n  ${error.errors.join('\n  ')}`,
-      ),
+      );
+    },
+  });
+  metrics.rulesVersion.set(rules.current.version);
+
+  const breakers = new CircuitBreakers((breaker, from) => {
+    metrics.circuitChanged(breaker.upstream, breaker.state);
+    logger.warn(
+      { upstream: breaker.upstream, from, to: breaker.state },
+      `circuit of upstream "${breaker.upstream}": ${from} → ${breaker.state}`,
+    );
+  });
+  const recorder = new ShadowRecorder(metrics);
+  const dispatcher = new ShadowDispatcher({ recorder, metrics, logger, ...options.shadow });
+  const rollout = new RolloutController({
+    rules,
+    recorder,
+    metrics,
+    logger,
+    tickMs: options.rolloutTickMs ?? 1_000,
+    ...(options.now !== undefined && { now: options.now }),
+    writePercent: async (rule, percent) => {
+      await editRulesFile(rules.file, (editor) => editor.setCanaryPercent(rule, percent), {
+        sourceName,
+      });
+      await rules.reload();
+    },
   });
 
-  const proxy = createProxyServer({
+  proxy = createProxyServer({
     rules,
     core,
     routeHeaders: options.routeHeaders ?? true,
     logger,
+    metrics,
+    breakers,
+    retryBudgets: new RetryBudgets(),
+    shadow: dispatcher,
+    rollout,
+    accessLog: options.accessLog ?? true,
   });
-  const admin = createAdminServer(rules);
+  const admin = createAdminServer({
+    rules,
+    ...(options.adminToken !== undefined && { token: options.adminToken }),
+    metrics,
+    breakers,
+    recorder,
+    dispatcher,
+    rollout,
+  });
 
   try {
     await listen(proxy, options.port ?? 8080, host);
@@ -117,9 +195,12 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   } catch (error) {
     proxy.close();
     admin.close();
+    rollout.close();
+    await dispatcher.close();
     await core.close();
     throw error;
   }
+  const server = proxy;
 
   const watcher =
     options.watch === false
@@ -132,7 +213,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
             logger.warn({ err: error }, 'rules file watcher failed; polling only'),
         });
 
-  const port = (proxy.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const adminPort = (admin.address() as AddressInfo).port;
   let closing: Promise<void> | null = null;
 
@@ -145,13 +226,19 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     currentRules: () => rules.current,
     lastReloadError: () => rules.lastError,
     reload: () => rules.reload(),
+    metrics,
+    shadowRecorder: recorder,
+    shadowIdle: () => dispatcher.idle(),
+    rolloutTick: () => rollout.tick(),
     close() {
       closing ??= (async () => {
         watcher?.close();
+        rollout.close();
         await Promise.all([
-          stop(proxy, options.shutdownGraceMs ?? 5_000),
+          stop(server, options.shutdownGraceMs ?? 5_000),
           stop(admin, options.shutdownGraceMs ?? 5_000),
         ]);
+        await dispatcher.close();
         await core.close();
       })();
       return closing;

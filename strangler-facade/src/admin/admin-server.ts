@@ -1,22 +1,82 @@
 /**
- * The admin plane, on its own port so it is never exposed with the data plane by accident:
- *   GET /health   liveness
- *   GET /rules    the active compiled rules in order, their upstreams, file, version, loadedAt
- *   GET /status   file version, last reload error (or null), upstreams
- *   GET /schema   the JSON Schema of routes.yaml
+ * The admin plane, on its own port so it is never exposed with the data plane by accident.
+ *
+ *   GET    /health                     liveness
+ *   GET    /rules                      the active compiled rules in order (with canary, shadow,
+ *                                      fallback, conditions), upstreams, file, version, loadedAt
+ *   GET    /status                     file version, last reload error, upstreams, circuits, shadow queue
+ *   GET    /schema                     the JSON Schema of routes.yaml
+ *   GET    /explain?method&path&header=name:value&cookie=name:value&query=name=value&client=ip
+ *                                      which rule, upstream, canary bucket, shadow, fallback
+ *   GET    /shadow/summary             per route "N failing of M compared", fields, noise ratios
+ *   GET    /shadow/mismatches?rule&limit
+ *   GET    /rollouts                   staged rollouts: step, since, counts, last decision and why
+ *   GET    /metrics                    Prometheus text
+ *   PUT    /rules/{name}/upstream      {upstream}                 ┐ need the bearer token; edit
+ *   PUT    /rules/{name}/canary        {upstream, percent}        │ routes.yaml through rules-edit
+ *   DELETE /rules/{name}/canary                                   │ (comments kept, validated,
+ *   PUT    /rules/{name}/shadow        {upstream, percent}        │ atomic), then reload; answer
+ *   DELETE /rules/{name}/shadow                                   ┘ the new version
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
+import type { FacadeMetrics } from '../observability/metrics.js';
+import type { CircuitBreakers } from '../resilience/circuit-breaker.js';
+import type { RolloutController } from '../rollout/rollout-controller.js';
 import type { ActiveRules } from '../rules/active-rules.js';
 import { describeRules, describeStatus, describeUpstreams } from '../rules/describe-rules.js';
 import { routesJsonSchema } from '../rules/routes-json-schema.js';
+import {
+  editRulesFile,
+  InvalidEditError,
+  RulesEditRefusedError,
+  RulesFileChangedError,
+  UnknownRuleError,
+  type RulesEditor,
+} from '../rules-edit/index.js';
+import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
+import type { ShadowRecorder } from '../shadow/shadow-recorder.js';
+import { createAdminAuth } from './admin-auth.js';
+import { explainRequest } from './explain-request.js';
 
-export function createAdminServer(rules: ActiveRules): Server {
-  const routes: Record<string, () => unknown> = {
-    '/health': () => ({ status: 'ok' }),
+export interface AdminServerOptions {
+  readonly rules: ActiveRules;
+  /** Bearer token for mutations; undefined = mutations disabled (403). */
+  readonly token?: string;
+  readonly metrics?: FacadeMetrics | null;
+  readonly breakers?: CircuitBreakers | null;
+  readonly recorder?: ShadowRecorder | null;
+  readonly dispatcher?: ShadowDispatcher | null;
+  readonly rollout?: RolloutController | null;
+}
+
+type Reply = { status: number; body: unknown; text?: string; contentType?: string };
+type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<Reply> | Reply;
+
+const MAX_BODY = 64 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message ?? body.error));
+  }
+}
+
+export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptions): Server {
+  const options: AdminServerOptions =
+    'rules' in rulesOrOptions ? rulesOrOptions : { rules: rulesOrOptions };
+  const { rules } = options;
+  const authorise = createAdminAuth(options.token);
+  const ok = (body: unknown): Reply => ({ status: 200, body });
+
+  const reads: Record<string, Handler> = {
+    '/health': () => ok({ status: 'ok' }),
     '/rules': () => {
       const current = rules.current;
-      return {
+      const settings = current.table.settings;
+      return ok({
         file: rules.file,
         version: current.version,
         hash: current.hash,
@@ -24,35 +84,195 @@ export function createAdminServer(rules: ActiveRules): Server {
         ...describeRules(current.table),
         upstreams: describeUpstreams(current.table),
         settings: {
-          routeHeaders: current.table.settings.routeHeaders,
-          caseSensitive: current.table.settings.caseSensitive,
-          trustedProxies: current.table.settings.trustedProxies,
+          routeHeaders: settings.routeHeaders,
+          caseSensitive: settings.caseSensitive,
+          trustedProxies: settings.trustedProxies,
+          trustedClients: settings.trustedClients,
+          internalHeaders: [...settings.internalHeaders],
+          limits: settings.limits,
         },
-      };
+      });
     },
-    '/status': () => describeStatus(rules),
-    '/schema': () => routesJsonSchema(),
+    '/status': () =>
+      ok({
+        ...describeStatus(rules),
+        circuits: options.breakers?.states() ?? {},
+        shadow: options.dispatcher
+          ? {
+              pending: options.dispatcher.pending,
+              completed: options.dispatcher.completed,
+              dropped: options.dispatcher.dropped,
+            }
+          : null,
+        adminMutations: options.token !== undefined && options.token !== '',
+      }),
+    '/schema': () => ok(routesJsonSchema()),
+    '/explain': (_req, url) =>
+      ok(explainRequest(rules.current.table, url, options.breakers ?? null)),
+    '/shadow/summary': () => ok(options.recorder?.describeSummary() ?? { routes: [], table: '' }),
+    '/shadow/mismatches': (_req, url) => {
+      const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
+      const rule = url.searchParams.get('rule') ?? undefined;
+      return ok({ mismatches: options.recorder?.mismatches(rule, limit) ?? [] });
+    },
+    '/rollouts': () => ok({ rollouts: options.rollout?.statuses() ?? [] }),
+    '/metrics': async () => ({
+      status: 200,
+      body: null,
+      text: options.metrics ? await options.metrics.text() : '',
+      contentType: options.metrics?.registry.contentType ?? 'text/plain; version=0.0.4',
+    }),
+  };
+
+  const edit = async (ruleName: string, change: (editor: RulesEditor) => void): Promise<Reply> => {
+    try {
+      const result = await editRulesFile(rules.file, change, { sourceName: rules.sourceName });
+      await rules.reload();
+      const current = rules.current;
+      return ok({
+        rule: ruleName,
+        changed: result.changed,
+        version: current.version,
+        hash: current.hash,
+        fileHash: result.hash,
+      });
+    } catch (error) {
+      if (error instanceof UnknownRuleError) {
+        throw new HttpError(404, {
+          error: 'unknown_rule',
+          message: error.message,
+          errors: error.errors,
+        });
+      }
+      if (error instanceof InvalidEditError || error instanceof RulesEditRefusedError) {
+        throw new HttpError(422, {
+          error: 'invalid_edit',
+          message: error.message,
+          errors: error.errors,
+        });
+      }
+      if (error instanceof RulesFileChangedError) {
+        throw new HttpError(409, { error: 'file_changed', message: error.message });
+      }
+      throw error;
+    }
+  };
+
+  /** `/rules/{name}/{what}` mutations. */
+  const mutate = async (req: IncomingMessage, rule: string, what: string): Promise<Reply> => {
+    const method = req.method ?? 'GET';
+    if (what === 'upstream' && method === 'PUT') {
+      const body = await jsonBody(req);
+      const upstream = stringField(body, 'upstream');
+      return edit(rule, (editor) => editor.setUpstream(rule, upstream));
+    }
+    if ((what === 'canary' || what === 'shadow') && method === 'PUT') {
+      const body = await jsonBody(req);
+      const split = {
+        upstream: stringField(body, 'upstream'),
+        percent: numberField(body, 'percent'),
+      };
+      return edit(rule, (editor) =>
+        what === 'canary' ? editor.setCanary(rule, split) : editor.setShadow(rule, split),
+      );
+    }
+    if ((what === 'canary' || what === 'shadow') && method === 'DELETE') {
+      return edit(rule, (editor) =>
+        what === 'canary' ? editor.clearCanary(rule) : editor.clearShadow(rule),
+      );
+    }
+    throw new HttpError(405, {
+      error: 'method_not_allowed',
+      message: `${method} not allowed here`,
+    });
+  };
+
+  const route = async (req: IncomingMessage): Promise<Reply> => {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const mutation = /^\/rules\/([^/]+)\/(upstream|canary|shadow)$/.exec(path);
+    if (mutation !== null) {
+      if (method !== 'PUT' && method !== 'DELETE') {
+        throw new HttpError(405, { error: 'method_not_allowed', message: 'use PUT or DELETE' });
+      }
+      const auth = authorise(req);
+      if (!auth.ok) {
+        throw new HttpError(auth.status, {
+          error: auth.status === 401 ? 'unauthorized' : 'forbidden',
+          message: auth.message,
+        });
+      }
+      return mutate(req, decodeURIComponent(mutation[1] ?? ''), mutation[2] ?? '');
+    }
+    const read = reads[path];
+    if (read === undefined) {
+      throw new HttpError(404, { error: 'not_found', paths: Object.keys(reads) });
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new HttpError(405, { error: 'method_not_allowed' });
+    }
+    return read(req, url, []);
   };
 
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes[path];
-    if (route === undefined)
-      return sendJson(res, 404, { error: 'not_found', paths: Object.keys(routes) });
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      return sendJson(res, 405, { error: 'method_not_allowed' });
-    }
-    sendJson(res, 200, route());
+    route(req).then(
+      (reply) => send(res, reply, req.method === 'PUT' || req.method === 'DELETE'),
+      (error: unknown) => {
+        if (error instanceof HttpError) {
+          if (error.status === 405) res.setHeader('allow', 'GET, HEAD');
+          if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
+          send(res, { status: error.status, body: error.body }, false);
+        } else {
+          send(res, { status: 500, body: { error: 'internal', message: String(error) } }, false);
+        }
+      },
+    );
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body, null, 2) + '\n';
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+function send(res: ServerResponse, reply: Reply, _mutation: boolean): void {
+  const payload = reply.text ?? JSON.stringify(reply.body, null, 2) + '\n';
+  res.writeHead(reply.status, {
+    'content-type': reply.contentType ?? 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-store',
   });
   res.end(payload);
+}
+
+async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_BODY) throw new HttpError(413, { error: 'payload_too_large' });
+    chunks.push(chunk as Buffer);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, { error: 'bad_request', message: 'body must be JSON' });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError(400, { error: 'bad_request', message: 'body must be a JSON object' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function stringField(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (typeof value !== 'string' || value === '') {
+    throw new HttpError(400, { error: 'bad_request', message: `"${name}" must be a string` });
+  }
+  return value;
+}
+
+function numberField(body: Record<string, unknown>, name: string): number {
+  const value = body[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new HttpError(400, { error: 'bad_request', message: `"${name}" must be a number` });
+  }
+  return value;
 }

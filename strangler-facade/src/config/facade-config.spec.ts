@@ -14,6 +14,7 @@ describe('facadeConfigFromEnv', () => {
       reloadDebounceMs: 100,
       reloadPollMs: 500,
       logLevel: 'info',
+      accessLog: true,
     });
   });
 

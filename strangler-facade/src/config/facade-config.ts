@@ -23,6 +23,10 @@ export const facadeEnvSchema = z.object({
   STRANGLER_BODY_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   STRANGLER_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   STRANGLER_RELOAD_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** Bearer token for admin mutations; unset = mutations disabled. */
+  STRANGLER_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /** `off` drops the per-request access log line. */
+  STRANGLER_ACCESS_LOG: onOff.default(true),
   STRANGLER_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -40,6 +44,8 @@ export interface FacadeConfig {
   readonly reloadDebounceMs: number;
   readonly reloadPollMs: number;
   readonly logLevel: string;
+  readonly adminToken?: string;
+  readonly accessLog: boolean;
 }
 
 export class FacadeConfigError extends Error {
@@ -72,5 +78,7 @@ export function facadeConfigFromEnv(
     reloadDebounceMs: vars.STRANGLER_RELOAD_DEBOUNCE_MS,
     reloadPollMs: vars.STRANGLER_RELOAD_POLL_MS,
     logLevel: vars.STRANGLER_LOG_LEVEL,
+    ...(vars.STRANGLER_ADMIN_TOKEN !== undefined && { adminToken: vars.STRANGLER_ADMIN_TOKEN }),
+    accessLog: vars.STRANGLER_ACCESS_LOG,
   });
 }

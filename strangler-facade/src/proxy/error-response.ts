@@ -5,7 +5,8 @@
 import type { ServerResponse } from 'node:http';
 
 export interface FacadeErrorBody {
-  readonly error: 'bad_request' | 'bad_gateway' | 'gateway_timeout';
+  readonly error:
+    'bad_request' | 'payload_too_large' | 'bad_gateway' | 'service_unavailable' | 'gateway_timeout';
   readonly message: string;
   readonly upstream?: string;
   readonly requestId: string;

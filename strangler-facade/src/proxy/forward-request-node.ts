@@ -6,7 +6,7 @@
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 
 import type { CompiledUpstream } from '../rules/compile-rules.js';
-import { describeFailure } from './forward-request.js';
+import { describeFailure, statusFailure } from './forward-request.js';
 import {
   hasRequestBody,
   type ForwardFailure,
@@ -88,6 +88,17 @@ export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
       upstreamReq.once('error', (error) => fail('', error));
       upstreamReq.once('response', (upstreamRes) => {
         clearTimeout(timer);
+        const status = upstreamRes.statusCode ?? 502;
+        if (outgoing.divert5xx === true && status >= 500) {
+          upstreamRes.resume();
+          settle(statusFailure(outgoing.upstream, status));
+          return;
+        }
+        const capture = outgoing.capture;
+        if (capture != null) {
+          capture.head(status, upstreamRes.headers);
+          upstreamRes.on('data', (chunk: Buffer) => capture.add(chunk));
+        }
         res.writeHead(
           upstreamRes.statusCode ?? 502,
           clientResponseHeaders(upstreamRes.headers, outgoing.responseHeaders),
@@ -105,8 +116,13 @@ export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
       };
       res.once('close', onClientGone);
 
-      if (hasRequestBody(req)) req.pipe(upstreamReq);
-      else upstreamReq.end();
+      const body = outgoing.body;
+      if (body === undefined) {
+        if (hasRequestBody(req)) req.pipe(upstreamReq);
+        else upstreamReq.end();
+      } else if (body === null) upstreamReq.end();
+      else if (Buffer.isBuffer(body)) upstreamReq.end(body);
+      else body.pipe(upstreamReq);
     });
   }
 

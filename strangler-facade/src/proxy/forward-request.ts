@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
 
 import type { CompiledUpstream } from '../rules/compile-rules.js';
+import { CapturingWritable, DiscardWritable } from './response-capture.js';
 import {
   hasRequestBody,
   type ForwardFailure,
@@ -44,22 +45,34 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
       if (!res.writableFinished) abort.abort();
     };
     res.once('close', onClientGone);
+    let diverted = 0;
     try {
       await poolFor(outgoing.upstream.origin).stream(
         {
           path: outgoing.path,
           method: outgoing.method,
           headers: outgoing.headers as string[],
-          body: hasRequestBody(req) ? req : null,
+          body: outgoing.body !== undefined ? outgoing.body : hasRequestBody(req) ? req : null,
           signal: abort.signal,
         },
         ({ statusCode, headers }) => {
+          if (outgoing.divert5xx === true && statusCode >= 500) {
+            diverted = statusCode;
+            return new DiscardWritable();
+          }
           res.writeHead(statusCode, clientResponseHeaders(headers, outgoing.responseHeaders));
-          return res;
+          const capture = outgoing.capture;
+          if (capture == null) return res;
+          capture.head(statusCode, headers);
+          return new CapturingWritable(res, capture);
         },
       );
+      if (diverted !== 0) return statusFailure(outgoing.upstream, diverted);
       return null;
     } catch (error) {
+      if (diverted !== 0 && !abort.signal.aborted) {
+        return statusFailure(outgoing.upstream, diverted);
+      }
       if (abort.signal.aborted) return null;
       if (res.headersSent) {
         res.destroy();
@@ -88,6 +101,17 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
   };
 }
 
+/** A diverted 5xx answer, as the failure the pipeline may fall back on. */
+export function statusFailure(upstream: CompiledUpstream, status: number): ForwardFailure {
+  return {
+    status: 502,
+    error: 'bad_gateway',
+    message: `upstream "${upstream.name}" (${upstream.origin}) answered ${status}`,
+    kind: 'status',
+    upstreamStatus: status,
+  };
+}
+
 /** Maps a transport error to the status and message the client sees. */
 export function describeFailure(
   error: unknown,
@@ -103,18 +127,40 @@ export function describeFailure(
         status: 504,
         error: 'gateway_timeout',
         message: `${where} did not accept a connection within ${options.connectTimeoutMs} ms`,
+        kind: 'connect',
       };
     case 'UND_ERR_HEADERS_TIMEOUT':
       return {
         status: 504,
         error: 'gateway_timeout',
         message: `${where} sent no response headers within ${options.headersTimeoutMs} ms`,
+        kind: 'timeout',
       };
     case 'ECONNREFUSED':
-      return { status: 502, error: 'bad_gateway', message: `${where} refused the connection` };
+      return {
+        status: 502,
+        error: 'bad_gateway',
+        message: `${where} refused the connection`,
+        kind: 'connect',
+      };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return {
+        status: 502,
+        error: 'bad_gateway',
+        message: `${where} is unreachable (${code})`,
+        kind: 'connect',
+      };
     default: {
       const detail = error instanceof Error ? error.message : String(error);
-      return { status: 502, error: 'bad_gateway', message: `${where} failed: ${detail}` };
+      return {
+        status: 502,
+        error: 'bad_gateway',
+        message: `${where} failed: ${detail}`,
+        kind: 'reset',
+      };
     }
   }
 }

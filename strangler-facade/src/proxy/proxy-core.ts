@@ -4,8 +4,10 @@
  * can be swapped and benchmarked (`bench/proxy-core`) without touching routing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 
 import type { CompiledUpstream } from '../rules/compile-rules.js';
+import type { ResponseCapture } from './response-capture.js';
 
 export interface OutgoingRequest {
   readonly upstream: CompiledUpstream;
@@ -16,13 +18,35 @@ export interface OutgoingRequest {
   readonly headers: readonly string[];
   /** Flat list of headers the facade adds to the response (request id, route headers). */
   readonly responseHeaders: readonly string[];
+  /**
+   * A body to send instead of streaming the client request: a buffered copy (so a fallback can
+   * replay it) or a stream that replays buffered chunks then the rest. Undefined = stream `req`.
+   */
+  readonly body?: Buffer | Readable | null;
+  /**
+   * When true, a 5xx answer is NOT passed to the client: its body is discarded and the call
+   * resolves a `status` failure, so the pipeline can retry on the fallback.
+   */
+  readonly divert5xx?: boolean;
+  /** Copies the response head and first bytes while streaming (shadow comparison). */
+  readonly capture?: ResponseCapture | null;
 }
+
+/**
+ * What went wrong: `connect` (nothing was sent: refused, unreachable, connect timeout),
+ * `timeout` (sent, no response head in time), `reset` (connection lost after sending),
+ * `status` (a diverted 5xx answer), `circuit-open` (not sent: the upstream's breaker is open).
+ */
+export type FailureKind = 'connect' | 'timeout' | 'reset' | 'status' | 'circuit-open';
 
 /** A failure before any response byte was sent; the pipeline turns it into a JSON 502/504. */
 export interface ForwardFailure {
-  readonly status: 502 | 504;
-  readonly error: 'bad_gateway' | 'gateway_timeout';
+  readonly status: 502 | 503 | 504;
+  readonly error: 'bad_gateway' | 'gateway_timeout' | 'service_unavailable';
   readonly message: string;
+  readonly kind: FailureKind;
+  /** For `status` failures: what the upstream answered. */
+  readonly upstreamStatus?: number;
 }
 
 export interface ProxyCoreOptions {

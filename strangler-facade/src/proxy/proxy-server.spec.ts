@@ -42,6 +42,9 @@ function fakeExchange(url: string, rawHeaders: string[] = [], method = 'GET') {
     rawHeaders,
     headers,
     socket: { remoteAddress: '::ffff:10.0.0.5' },
+    on() {},
+    once() {},
+    off() {},
   } as unknown as IncomingMessage;
   const written: Written = { headers: [] };
   const state = { headersSent: false };
@@ -58,6 +61,9 @@ function fakeExchange(url: string, rawHeaders: string[] = [], method = 'GET') {
       written.body = body;
     },
     destroy() {},
+    on() {},
+    once() {},
+    off() {},
   } as unknown as ServerResponse;
   return { req, res, written };
 }
@@ -107,6 +113,8 @@ describe('proxy pipeline', () => {
     expect(outgoing.headers).toEqual([
       'Accept',
       'application/json',
+      'traceparent',
+      expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
       'x-request-id',
       'r-1',
       'x-forwarded-for',
@@ -164,7 +172,7 @@ describe('proxy pipeline', () => {
   });
 
   it('turns a core failure into the JSON gateway error, with route headers', async () => {
-    failWith = { status: 504, error: 'gateway_timeout', message: 'too slow' };
+    failWith = { status: 504, error: 'gateway_timeout', message: 'too slow', kind: 'timeout' };
     const { req, res, written } = fakeExchange('/cards/9', ['X-Request-Id', 'r-4']);
     handler()(req, res);
     await settle();

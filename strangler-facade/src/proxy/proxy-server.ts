@@ -1,29 +1,60 @@
 /**
  * The data plane: one request handler, a fixed order of small steps. Everything heavy (YAML,
- * validation, RegExp compilation) happened when the rules were loaded; here each request does a
- * header scan, a path normalisation (a no-op scan for ordinary paths), a table lookup and the
- * forward.
+ * validation, RegExp compilation, comparisons) happened when the rules were loaded or happens
+ * after the client has its answer; here each request does a header scan, a path normalisation,
+ * a table lookup, an upstream choice and the forward.
  *
- *   1. request id        keep a well-formed client X-Request-Id, else mint a UUID
- *   2. framing check     refuse Content-Length together with Transfer-Encoding (smuggling)
- *   3. normalise path    refuse ambiguous paths; the normal form is matched AND forwarded
- *   4. snapshot rules    read the active table once: the whole request uses one version
- *   5. match rule        first matching rule, else the default rule
- *   6. build headers     strip hop-by-hop, set X-Forwarded-* / Forwarded / X-Request-Id
- *   7. forward           stream to the upstream and back; failures become JSON 502/504
+ *   1. request id, trace   keep a well-formed client X-Request-Id, else mint a UUID; W3C
+ *                          traceparent kept (new child span) or started
+ *   2. framing, size       refuse Content-Length with Transfer-Encoding (smuggling); a declared
+ *                          body over `limits.maxRequestBodyBytes` → 413
+ *   3. normalise path      refuse ambiguous paths; the normal form is matched AND forwarded
+ *   4. snapshot rules      read the active table once: the whole request uses one version
+ *   5. match rule          first rule whose method, path and header/cookie/query conditions hold
+ *                          (internal headers count only for trusted clients), else the default
+ *   6. choose upstream     trusted X-Strangler-Upstream, else the sticky canary split, else primary
+ *   7. build headers       strip hop-by-hop and (untrusted) internal headers; set X-Forwarded-*,
+ *                          Forwarded, X-Request-Id, traceparent
+ *   8. body, shadow        decide shadowing; keep a body copy when a shadow or a fallback needs it
+ *   9. forward             through the circuit breaker, falling back within the retry budget
+ *                          (`resilience/forward-with-fallback.ts`); failures become JSON 502/503/504
+ *  10. after the response  (on close) metrics, access log, rollout observation, and the shadow
+ *                          copy handed to the dispatcher's queue, never awaited by the client
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
-import { upstreamRequestHeaders } from '../request/forwarded-headers.js';
+import { writeAccessLog } from '../observability/access-log.js';
+import type { FacadeMetrics } from '../observability/metrics.js';
+import { traceContextFor } from '../observability/trace-context.js';
+import { CircuitBreakers } from '../resilience/circuit-breaker.js';
+import {
+  ResilientForwarder,
+  responseHeadersFor,
+  type ForwardPlan,
+} from '../resilience/forward-with-fallback.js';
+import { RetryBudgets } from '../resilience/retry-budget.js';
+import { upstreamRequestHeaders, unwrapMappedIPv4 } from '../request/forwarded-headers.js';
 import { normaliseTarget } from '../request/normalise-path.js';
+import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
+import { RequestFacts } from '../request/request-facts.js';
 import { requestIdFor } from '../request/request-id.js';
 import type { ActiveRules } from '../rules/active-rules.js';
+import type { CompiledRuleTable, CompiledShadow } from '../rules/compile-rules.js';
 import { matchRule } from '../rules/match-rule.js';
+import { chooseUpstream } from '../routing/choose-upstream.js';
+import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
 import { sendFacadeError } from './error-response.js';
-import type { ProxyCore } from './proxy-core.js';
+import { hasRequestBody, type ForwardFailure, type ProxyCore } from './proxy-core.js';
+import { ProxyExchange } from './proxy-exchange.js';
+import { ResponseCapture } from './response-capture.js';
+
+/** Receives canary outcomes of rules with a staged rollout. */
+export interface RolloutObserver {
+  observe(rule: string, canary: boolean, failed: boolean, durationMs: number): void;
+}
 
 export interface ProxyServerOptions {
   readonly rules: ActiveRules;
@@ -31,60 +62,96 @@ export interface ProxyServerOptions {
   /** False forces route headers off whatever routes.yaml says (STRANGLER_ROUTE_HEADERS=off). */
   readonly routeHeaders: boolean;
   readonly logger: Logger;
+  readonly metrics?: FacadeMetrics | null;
+  readonly breakers?: CircuitBreakers;
+  readonly retryBudgets?: RetryBudgets;
+  readonly shadow?: ShadowDispatcher | null;
+  readonly rollout?: RolloutObserver | null;
+  /** One info line per request (default true). */
+  readonly accessLog?: boolean;
 }
+
+/** Fallbacks keep a copy of request bodies up to this size so they can be replayed. */
+export const REPLAY_BODY_LIMIT = 64 * 1024;
+/** Primary responses larger than this are not compared (the copy is dropped, counted). */
+export const SHADOW_CAPTURE_LIMIT = 1024 * 1024;
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createProxyHandler(
   options: ProxyServerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { rules, core, logger } = options;
+  const { rules, logger } = options;
+  const metrics = options.metrics ?? null;
+  const shadow = options.shadow ?? null;
+  const rollout = options.rollout ?? null;
+  const accessLog = options.accessLog ?? true;
+  const forwarder = new ResilientForwarder(
+    options.core,
+    options.breakers ?? new CircuitBreakers(),
+    options.retryBudgets ?? new RetryBudgets(),
+    metrics,
+  );
 
-  return function handleProxyRequest(req, res) {
-    // 1. request id
-    const requestId = requestIdFor(req.headers['x-request-id']);
-    const idHeader = ['x-request-id', requestId];
-
-    // 2. framing check (Node's parser already rejects most of these; this is the backstop)
-    if (
-      req.headers['content-length'] !== undefined &&
-      req.headers['transfer-encoding'] !== undefined
-    ) {
-      const message = 'request has both Content-Length and Transfer-Encoding';
-      sendFacadeError(res, 400, { error: 'bad_request', message, requestId }, idHeader, true);
-      return;
+  /** Step 10: runs once per request when the response is done or the client went away. */
+  function afterResponse(
+    exchange: ProxyExchange,
+    res: ServerResponse,
+    job: PendingShadow | null,
+  ): void {
+    const durationMs = performance.now() - exchange.startedAt;
+    const route = exchange.route;
+    const status = res.headersSent ? res.statusCode : 0;
+    if (route !== null) {
+      metrics?.observeRequest(route.name, exchange.upstream.name, status, durationMs / 1000);
+      if (rollout !== null && route.canary?.rollout != null && exchange.fallbackFrom === null) {
+        rollout.observe(route.name, exchange.canary, status === 0 || status >= 500, durationMs);
+      }
+      if (job !== null) offerShadow(exchange, res, job);
     }
+    if (accessLog) writeAccessLog(logger, exchange, res, durationMs);
+  }
 
-    // 3. normalise path
-    const target = normaliseTarget(req.url ?? '');
-    if (!target.ok) {
-      sendFacadeError(
-        res,
-        400,
-        { error: 'bad_request', message: target.reason, requestId },
-        idHeader,
-      );
-      return;
+  function offerShadow(exchange: ProxyExchange, res: ServerResponse, job: PendingShadow): void {
+    const route = exchange.route;
+    if (shadow === null || route === null) return;
+    const rule = route.name;
+    const skip = (reason: string): void => {
+      metrics?.shadowSkipped.labels(rule, reason).inc();
+    };
+    if (!res.writableFinished || exchange.failure !== null || exchange.fallbackFrom !== null) {
+      return skip('primary_failed');
     }
+    if (job.capture.overflowed) return skip('response_too_large');
+    shadow.offer({
+      rule,
+      pathPattern: route.pathPattern,
+      shadow: job.config,
+      method: exchange.method,
+      path: exchange.path,
+      requestHeaders: job.headers,
+      requestBody: job.body,
+      primary: {
+        status: job.capture.status,
+        headers: job.capture.headers,
+        body: job.capture.body(),
+      },
+      primaryUpstream: exchange.upstream,
+      requestId: exchange.requestId,
+    });
+  }
 
-    // 4. snapshot rules
-    const table = rules.current.table;
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: ProxyExchange,
+    table: CompiledRuleTable,
+    facts: RequestFacts,
+  ): Promise<void> {
+    const route = exchange.route;
+    if (route === null) return;
+    const routeHeaders = options.routeHeaders && table.settings.routeHeaders;
 
-    // 5. match rule
-    const method = req.method ?? 'GET';
-    const route = matchRule(table, method, target.path);
-    const upstream = route.upstream;
-    const responseHeaders =
-      options.routeHeaders && table.settings.routeHeaders
-        ? [
-            'x-request-id',
-            requestId,
-            'x-strangler-route',
-            route.name,
-            'x-strangler-upstream',
-            upstream.name,
-          ]
-        : idHeader;
-
-    // 6. build headers
+    // 7. build headers
     const headers = upstreamRequestHeaders(
       req.rawHeaders,
       req.headers,
@@ -92,36 +159,212 @@ export function createProxyHandler(
         remoteAddress: req.socket.remoteAddress,
         encrypted: (req.socket as TLSSocket).encrypted === true,
       },
-      requestId,
+      exchange.requestId,
       table.settings.trustedProxyList,
+      exchange.traceparent,
+      facts.trustedClient ? null : table.settings.internalHeaders,
     );
 
-    // 7. forward
-    const path = target.search === '' ? target.path : target.path + target.search;
-    core.forwardRequest(req, res, { upstream, method, path, headers, responseHeaders }).then(
-      (failure) => {
-        if (failure === null) return;
-        logger.warn(
-          { requestId, rule: route.name, upstream: upstream.name, status: failure.status },
-          failure.message,
-        );
-        sendFacadeError(
-          res,
-          failure.status,
-          { error: failure.error, message: failure.message, upstream: upstream.name, requestId },
-          responseHeaders,
-        );
-      },
-      (error: unknown) => {
-        logger.error({ err: error, requestId }, 'proxy core failed');
+    // 8. body, shadow
+    const hasBody = hasRequestBody(req);
+    const shadowConfig = shadowFor(route.shadow, exchange);
+    let copyLimit = -1;
+    if (shadowConfig !== null) copyLimit = shadowConfig.maxBodyBytes;
+    if (route.fallback !== null) copyLimit = Math.max(copyLimit, REPLAY_BODY_LIMIT);
+    const maxBody = table.settings.limits.maxRequestBodyBytes;
+    let body: ForwardPlan['body'] = hasBody ? undefined : null;
+    let copy: BodyCopy | null = null;
+    let limiter: BodyLimit | null = null;
+    if (hasBody && copyLimit >= 0) {
+      try {
+        copy = await readBodyUpTo(req, Math.min(copyLimit, maxBody));
+      } catch {
         res.destroy();
+        return;
+      }
+      if (!copy.complete) {
+        limiter = new BodyLimit(maxBody);
+        body = copy.body.pipe(limiter);
+      } else body = copy.body;
+    } else if (hasBody && req.headers['content-length'] === undefined) {
+      limiter = new BodyLimit(maxBody); // chunked upload: count as it streams
+      body = req.pipe(limiter);
+    }
+    let pending: PendingShadow | null = null;
+    if (shadowConfig !== null) {
+      if (copy !== null && !copy.complete) {
+        metrics?.shadowSkipped.labels(route.name, 'body_too_large').inc();
+      } else {
+        exchange.shadowed = true;
+        pending = {
+          config: shadowConfig,
+          headers,
+          body: copy !== null && copy.complete ? copy.body : null,
+          capture: new ResponseCapture(SHADOW_CAPTURE_LIMIT),
+        };
+      }
+    }
+    if (pending !== null || rollout !== null || metrics !== null || accessLog) {
+      const job = pending;
+      res.once('close', () => afterResponse(exchange, res, job));
+    }
+
+    // 9. forward
+    const failure = await forwarder.forward(req, res, exchange, {
+      headers,
+      body,
+      replayable: !hasBody || (copy !== null && copy.complete),
+      capture: pending?.capture ?? null,
+      routeHeaders,
+    });
+    if (failure === null) return;
+    if (limiter?.exceeded === true) {
+      exchange.facadeStatus = 413;
+      metrics?.limitRefusals.labels('body_too_large').inc();
+      const message = `request body larger than ${maxBody} bytes`;
+      sendFacadeError(
+        res,
+        413,
+        { error: 'payload_too_large', message, requestId: exchange.requestId },
+        ['x-request-id', exchange.requestId],
+        true,
+      );
+      return;
+    }
+    sendGatewayError(res, exchange, failure, routeHeaders);
+  }
+
+  function sendGatewayError(
+    res: ServerResponse,
+    exchange: ProxyExchange,
+    failure: ForwardFailure,
+    routeHeaders: boolean,
+  ): void {
+    const route = exchange.route;
+    if (route === null) return;
+    logger.warn(
+      {
+        requestId: exchange.requestId,
+        rule: route.name,
+        upstream: exchange.upstream.name,
+        status: failure.status,
+        kind: failure.kind,
       },
+      failure.message,
     );
+    exchange.facadeStatus = failure.status;
+    sendFacadeError(
+      res,
+      failure.status,
+      {
+        error: failure.error,
+        message: failure.message,
+        upstream: exchange.upstream.name,
+        requestId: exchange.requestId,
+      },
+      responseHeadersFor(exchange.requestId, route, exchange.upstream, routeHeaders),
+    );
+  }
+
+  return function handleProxyRequest(req, res) {
+    const exchange = new ProxyExchange();
+
+    // 1. request id, trace
+    const requestId = requestIdFor(req.headers['x-request-id']);
+    exchange.requestId = requestId;
+    const trace = traceContextFor(req.headers.traceparent);
+    exchange.traceId = trace.traceId;
+    exchange.spanId = trace.spanId;
+    exchange.traceparent = trace.traceparent;
+    exchange.method = req.method ?? 'GET';
+    exchange.path = req.url ?? '';
+    const idHeader = ['x-request-id', requestId];
+    const refuse = (
+      status: number,
+      error: 'bad_request' | 'payload_too_large',
+      message: string,
+      close = false,
+    ): void => {
+      exchange.facadeStatus = status;
+      if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
+      sendFacadeError(res, status, { error, message, requestId }, idHeader, close);
+    };
+
+    // 2. framing check (Node's parser already rejects most of these; this is the backstop)
+    const contentLength = req.headers['content-length'];
+    if (contentLength !== undefined && req.headers['transfer-encoding'] !== undefined) {
+      refuse(400, 'bad_request', 'request has both Content-Length and Transfer-Encoding', true);
+      return;
+    }
+
+    // 3. normalise path
+    const target = normaliseTarget(req.url ?? '');
+    if (!target.ok) {
+      refuse(400, 'bad_request', target.reason);
+      return;
+    }
+    exchange.path = target.search === '' ? target.path : target.path + target.search;
+
+    // 4. snapshot rules
+    const table = rules.current.table;
+    const maxBody = table.settings.limits.maxRequestBodyBytes;
+    if (contentLength !== undefined && Number(contentLength) > maxBody) {
+      metrics?.limitRefusals.labels('body_too_large').inc();
+      refuse(413, 'payload_too_large', `request body larger than ${maxBody} bytes`, true);
+      return;
+    }
+
+    // 5. match rule
+    const clientAddress = unwrapMappedIPv4(req.socket.remoteAddress) ?? '';
+    const trustedList = table.settings.trustedClientList;
+    const trusted =
+      trustedList !== null &&
+      clientAddress !== '' &&
+      trustedList.check(clientAddress, clientAddress.includes(':') ? 'ipv6' : 'ipv4');
+    const facts = new RequestFacts(req.headers, target.search, trusted, clientAddress);
+    const route = matchRule(table, exchange.method, target.path, facts);
+    exchange.route = route;
+
+    // 6. choose upstream
+    chooseUpstream(table, route, facts, exchange);
+
+    handle(req, res, exchange, table, facts).catch((error: unknown) => {
+      logger.error({ err: error, requestId }, 'proxy pipeline failed');
+      res.destroy();
+    });
   };
 }
 
+interface PendingShadow {
+  readonly config: CompiledShadow;
+  readonly headers: readonly string[];
+  readonly body: Buffer | null;
+  readonly capture: ResponseCapture;
+}
+
+/** The rule's shadow when this request is to be shadowed (method, sample, not the same side). */
+function shadowFor(shadow: CompiledShadow | null, exchange: ProxyExchange): CompiledShadow | null {
+  if (shadow === null || exchange.forced) return null;
+  if (shadow.upstream === exchange.upstream) return null; // the canary already serves it
+  if (!SAFE_METHODS.has(exchange.method) && !shadow.sideEffectFree) return null;
+  if (shadow.percent < 100 && Math.random() * 100 >= shadow.percent) return null;
+  return shadow;
+}
+
+/** Applies `settings.limits` to the listening server (at start and after each reload). */
+export function applyServerLimits(server: Server, table: CompiledRuleTable): void {
+  const limits = table.settings.limits;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+}
+
 export function createProxyServer(options: ProxyServerOptions): Server {
-  const server = createServer({ keepAliveTimeout: 5_000 }, createProxyHandler(options));
+  const server = createServer(
+    { keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    createProxyHandler(options),
+  );
+  applyServerLimits(server, options.rules.current.table);
   // Upgrades (WebSocket) are not proxied yet: answer instead of leaving the socket hanging.
   server.on('upgrade', (_req, socket) => {
     socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

@@ -2,7 +2,9 @@
  * The header list sent upstream: the client's end-to-end headers in their original order and
  * casing, minus hop-by-hop headers, `Host` (the upstream gets its own), `Expect` (the facade
  * answers `100-continue` itself), and the headers the facade owns, which it then sets:
- * `X-Request-Id`, `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host`, `Forwarded`.
+ * `X-Request-Id`, `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host`, `Forwarded`, and
+ * (when given) `traceparent`. Internal headers (`settings.internalHeaders`) of untrusted clients
+ * are dropped: a client cannot pick an upstream or a test cohort for itself.
  *
  * Client-sent forwarding headers are NOT trusted: they are overwritten with what the facade saw.
  * Only when the peer is a trusted proxy (`settings.trustedProxies`) is the facade's hop appended
@@ -41,6 +43,10 @@ export function upstreamRequestHeaders(
   connection: ClientConnection,
   requestId: string,
   trustedProxies: BlockList | null,
+  /** The facade's W3C traceparent (replaces the client's); omitted = the client's passes. */
+  traceparent?: string,
+  /** Internal headers of an untrusted client (`settings.internalHeaders`), dropped. */
+  dropHeaders?: ReadonlySet<string> | null,
 ): string[] {
   const tokens = connectionTokens(headers.connection);
   const out: string[] = [];
@@ -48,8 +54,11 @@ export function upstreamRequestHeaders(
     const name = rawHeaders[index];
     const lower = name.toLowerCase();
     if (OWNED.has(lower) || isConnectionScoped(lower, tokens)) continue;
+    if (dropHeaders?.has(lower) === true) continue;
+    if (traceparent !== undefined && lower === 'traceparent') continue;
     out.push(name, rawHeaders[index + 1]);
   }
+  if (traceparent !== undefined) out.push('traceparent', traceparent);
 
   const peer = unwrapMappedIPv4(connection.remoteAddress);
   const proto = connection.encrypted ? 'https' : 'http';

@@ -3,7 +3,7 @@
  * table itself holds RegExps and Sets, which do not print.
  */
 import type { ActiveRules } from './active-rules.js';
-import type { CompiledRuleTable } from './compile-rules.js';
+import type { CompiledRule, CompiledRuleTable } from './compile-rules.js';
 
 export interface RuleView {
   readonly name: string;
@@ -12,6 +12,68 @@ export interface RuleView {
   readonly prefix?: string;
   readonly upstream: string;
   readonly upstreamUrl: string;
+  /** Present only when the rule has them. */
+  readonly conditions?: Record<string, unknown>;
+  readonly canary?: Record<string, unknown>;
+  readonly fallback?: Record<string, unknown>;
+  readonly shadow?: Record<string, unknown>;
+}
+
+function describeConditions(rule: CompiledRule): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const key of ['headers', 'cookies', 'query'] as const) {
+    const list = rule[key];
+    if (list === null) continue;
+    out[key] = Object.fromEntries(
+      list.map((c) => [
+        c.name,
+        c.kind === 'equals'
+          ? { equals: c.equals }
+          : c.kind === 'present'
+            ? { present: c.present }
+            : { regex: c.regexp?.source },
+      ]),
+    );
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function describeExtras(rule: CompiledRule): Partial<RuleView> {
+  const conditions = describeConditions(rule);
+  return {
+    ...(conditions !== undefined && { conditions }),
+    ...(rule.canary !== null && {
+      canary: {
+        upstream: rule.canary.upstream.name,
+        percent: rule.canary.percent,
+        stickyBy:
+          rule.canary.stickyName !== ''
+            ? { [rule.canary.stickyKind]: rule.canary.stickyName }
+            : { [rule.canary.stickyKind]: true },
+        rollout: rule.canary.rollout,
+      },
+    }),
+    ...(rule.fallback !== null && {
+      fallback: {
+        upstream: rule.fallback.upstream.name,
+        on: [
+          ...(rule.fallback.onConnectError ? ['connect-error'] : []),
+          ...(rule.fallback.onTimeout ? ['timeout'] : []),
+          ...(rule.fallback.on5xx ? ['5xx'] : []),
+        ],
+        retryBudget: rule.fallback.retryBudget,
+      },
+    }),
+    ...(rule.shadow !== null && {
+      shadow: {
+        upstream: rule.shadow.upstream.name,
+        percent: rule.shadow.percent,
+        sideEffectFree: rule.shadow.sideEffectFree,
+        maxBodyBytes: rule.shadow.maxBodyBytes,
+        learnNoise: rule.shadow.learnNoise,
+      },
+    }),
+  };
 }
 
 export function describeRules(table: CompiledRuleTable): {
@@ -25,6 +87,7 @@ export function describeRules(table: CompiledRuleTable): {
       [rule.matcher.kind]: rule.matcher.pattern,
       upstream: rule.upstream.name,
       upstreamUrl: rule.upstream.origin,
+      ...describeExtras(rule),
     })),
     default: {
       name: table.defaultRule.name,
@@ -65,7 +128,12 @@ export function formatRouteTable(table: CompiledRuleTable): string {
       ? [...rule.methods].filter((m) => m !== 'HEAD' || !rule.methods?.has('GET')).join(',')
       : '*',
     `${rule.matcher.kind} ${rule.matcher.pattern}`,
-    `→ ${rule.upstream.name} (${rule.upstream.origin})`,
+    `→ ${rule.upstream.name} (${rule.upstream.origin})` +
+      (rule.canary !== null
+        ? `, canary ${rule.canary.percent}% → ${rule.canary.upstream.name}`
+        : '') +
+      (rule.shadow !== null ? `, shadow → ${rule.shadow.upstream.name}` : '') +
+      (rule.fallback !== null ? `, fallback → ${rule.fallback.upstream.name}` : ''),
   ]);
   rows.push([
     table.defaultRule.name,

@@ -1,0 +1,191 @@
+/**
+ * Step 9 of the pipeline: send to the chosen upstream through its circuit breaker, and when that
+ * fails, retry ONCE on the rule's fallback upstream, within the rule's retry budget:
+ *
+ *   connect-error   nothing reached the upstream: retried for any method (body replayable)
+ *   timeout, 5xx    the upstream may have acted: retried for idempotent methods only
+ *                   (GET HEAD OPTIONS PUT DELETE TRACE); a 5xx is held back from the client
+ *                   (not streamed) only when a retry is possible, so it can be replaced
+ *   reset           connection lost after sending: like timeout (idempotent only)
+ *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used)
+ *
+ * A POST is therefore never replayed after its bytes went out. Bodies are replayable only when
+ * the pipeline holds a complete copy (see `request/request-body.ts`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+
+import type { FacadeMetrics } from '../observability/metrics.js';
+import type { ProxyCore, ForwardFailure } from '../proxy/proxy-core.js';
+import type { ProxyExchange } from '../proxy/proxy-exchange.js';
+import type { ResponseCapture } from '../proxy/response-capture.js';
+import type { CompiledUpstream, RouteTarget } from '../rules/compile-rules.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
+import type { RetryBudgets } from './retry-budget.js';
+
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'DELETE',
+  'TRACE',
+]);
+
+export interface ForwardPlan {
+  readonly headers: readonly string[];
+  /** Undefined = stream the client request; null = no body; else a copy or a replay stream. */
+  readonly body: Buffer | Readable | null | undefined;
+  /** True when the body can be sent twice (none, or a complete copy). */
+  readonly replayable: boolean;
+  readonly capture: ResponseCapture | null;
+  /** Route headers on the response (X-Strangler-Route / -Upstream)? */
+  readonly routeHeaders: boolean;
+}
+
+export class ResilientForwarder {
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly breakers: CircuitBreakers,
+    private readonly budgets: RetryBudgets,
+    private readonly metrics: FacadeMetrics | null,
+  ) {}
+
+  async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: ProxyExchange,
+    plan: ForwardPlan,
+  ): Promise<ForwardFailure | null> {
+    const route = exchange.route as RouteTarget;
+    const fallback = route.fallback;
+    const first = exchange.upstream;
+    const now = Date.now();
+    const canFallback = fallback !== null && fallback.upstream !== first && !exchange.forced;
+    if (canFallback) this.budgets.recordRequest(route.name, now);
+
+    if (!this.breakers.for(first).allow(now)) {
+      exchange.failure = 'circuit-open';
+      this.metrics?.upstreamErrors.labels(route.name, first.name, 'circuit-open').inc();
+      if (!canFallback) return circuitOpen(first);
+      return this.#retry(req, res, exchange, plan, first, fallback.upstream, 'circuit-open', null);
+    }
+
+    const idempotent = IDEMPOTENT_METHODS.has(exchange.method);
+    const divert = canFallback && fallback.on5xx && idempotent && plan.replayable;
+    const failure = await this.#attempt(req, res, exchange, plan, first, divert, plan.capture);
+    if (failure === null || !canFallback) return failure;
+
+    let refused: string | null = null;
+    switch (failure.kind) {
+      case 'connect':
+        if (!fallback.onConnectError) refused = 'not_configured';
+        else if (!plan.replayable) refused = 'body_not_replayable';
+        break;
+      case 'timeout':
+      case 'reset':
+        if (!(failure.kind === 'timeout' ? fallback.onTimeout : fallback.onConnectError)) {
+          refused = 'not_configured';
+        } else if (!idempotent) refused = 'not_idempotent';
+        else if (!plan.replayable) refused = 'body_not_replayable';
+        break;
+      case 'status': // only diverted when a retry was allowed
+      case 'circuit-open':
+        break;
+    }
+    if (refused === null && !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())) {
+      refused = 'budget_exhausted';
+    }
+    if (refused !== null) {
+      exchange.retryRefused = refused;
+      this.metrics?.retriesRefused.labels(route.name, refused).inc();
+      return failure;
+    }
+    return this.#retry(req, res, exchange, plan, first, fallback.upstream, failure.kind, failure);
+  }
+
+  async #retry(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: ProxyExchange,
+    plan: ForwardPlan,
+    from: CompiledUpstream,
+    to: CompiledUpstream,
+    reason: NonNullable<ProxyExchange['fallbackReason']>,
+    failure: ForwardFailure | null,
+  ): Promise<ForwardFailure | null> {
+    const route = exchange.route as RouteTarget;
+    exchange.fallbackFrom = from.name;
+    exchange.fallbackReason = reason;
+    this.metrics?.fallbacks.labels(route.name, from.name, to.name, reason).inc();
+    if (!this.breakers.for(to).allow(Date.now())) {
+      exchange.upstream = to;
+      exchange.failure = 'circuit-open';
+      this.metrics?.upstreamErrors.labels(route.name, to.name, 'circuit-open').inc();
+      return failure ?? circuitOpen(to);
+    }
+    return this.#attempt(req, res, exchange, plan, to, false, null);
+  }
+
+  async #attempt(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: ProxyExchange,
+    plan: ForwardPlan,
+    upstream: CompiledUpstream,
+    divert5xx: boolean,
+    capture: ResponseCapture | null,
+  ): Promise<ForwardFailure | null> {
+    const route = exchange.route as RouteTarget;
+    exchange.upstream = upstream;
+    const failure = await this.core.forwardRequest(req, res, {
+      upstream,
+      method: exchange.method,
+      path: exchange.path,
+      headers: plan.headers,
+      responseHeaders: responseHeadersFor(exchange.requestId, route, upstream, plan.routeHeaders),
+      body: plan.body,
+      divert5xx,
+      capture,
+    });
+    const breaker = this.breakers.for(upstream);
+    if (failure !== null) {
+      exchange.failure = failure.kind;
+      breaker.record(false, Date.now());
+      this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();
+    } else if (res.headersSent) {
+      exchange.failure = null;
+      const failed = res.statusCode >= 500;
+      breaker.record(!failed, Date.now());
+      if (failed) this.metrics?.upstreamErrors.labels(route.name, upstream.name, 'status').inc();
+    }
+    return failure;
+  }
+}
+
+export function responseHeadersFor(
+  requestId: string,
+  route: RouteTarget,
+  upstream: CompiledUpstream,
+  routeHeaders: boolean,
+): string[] {
+  return routeHeaders
+    ? [
+        'x-request-id',
+        requestId,
+        'x-strangler-route',
+        route.name,
+        'x-strangler-upstream',
+        upstream.name,
+      ]
+    : ['x-request-id', requestId];
+}
+
+function circuitOpen(upstream: CompiledUpstream): ForwardFailure {
+  return {
+    status: 503,
+    error: 'service_unavailable',
+    message: `upstream "${upstream.name}" is failing (circuit open); try again shortly`,
+    kind: 'circuit-open',
+  };
+}
