@@ -36,11 +36,17 @@ describe('contracts/cards: legacy-monolith versus cards-service', () => {
         vars: pair.vars,
         concurrency: 4,
       });
-      const failing = result.cases.filter((entry) => entry.outcome !== 'passed');
+      const failing = result.cases.filter(
+        (entry) => entry.outcome === 'failed' || entry.outcome === 'error',
+      );
       // The whole report (diffs of every failing case) is the failure message.
       if (failing.length > 0) throw new Error(renderRunReport(result));
       expect(result.ok).toBe(true);
       expect(result.cases.flatMap((entry) => entry.warnings)).toEqual([]);
+      // Skipped: a defect both sides share, documented in the case (not a difference).
+      expect(
+        result.cases.filter((entry) => entry.outcome === 'skipped').map((entry) => entry.id),
+      ).toEqual(['list-cards › 400 for a page number past what the database can offset']);
       expect(result.totals.cases).toBeGreaterThanOrEqual(70);
       expect(result.endpoints.map((tally) => tally.endpoint).sort()).toEqual([
         'DELETE /cards/:id',
@@ -54,7 +60,8 @@ describe('contracts/cards: legacy-monolith versus cards-service', () => {
         'PUT /cards/:id/like',
       ]);
       // Every case compared at least its request, and writes were read back.
-      expect(result.cases.every((entry) => entry.exchanges.length > 0)).toBe(true);
+      const ran = result.cases.filter((entry) => entry.outcome !== 'skipped');
+      expect(ran.every((entry) => entry.exchanges.length > 0)).toBe(true);
       expect(
         result.cases.some((entry) => entry.exchanges.some((x) => x.step === 'readBack[0]')),
       ).toBe(true);
