@@ -72,22 +72,16 @@ export async function explainRoute(options: ExplainOptions, io: CliIo): Promise<
   const request = requestOf(options);
   if (options.admin !== undefined) {
     const params = new URLSearchParams({ method: request.method, path: request.target });
-    for (const [name, value] of Object.entries(request.headers))
+    for (const [name, value] of Object.entries(request.headers)) {
       params.append('header', `${name}:${value}`);
+    }
+    // As offline: without --client the request counts as coming from an untrusted client.
     if (request.clientAddress) params.append('client', request.clientAddress);
+    else params.append('trusted', 'false');
     const client = adminClient(options.admin, io.env);
-    const answer = await client.get<Record<string, unknown>>(`/explain?${params.toString()}`);
+    const answer = await client.get<AdminExplanation>(`/explain?${params.toString()}`);
     if (options.json) return io.out(JSON.stringify(answer, null, 2) + '\n');
-    io.out(`${request.method} ${request.target} (asked ${client.baseUrl})\n`);
-    io.out(
-      textTable(
-        Object.entries(answer).map(([key, value]) => [
-          key,
-          typeof value === 'string' ? value : JSON.stringify(value),
-        ]),
-        '  ',
-      ),
-    );
+    io.out(renderAdminExplanation(request, answer, client.baseUrl));
     return;
   }
   const { table } = await loadRoutesTable(routesFileRef(options.file, io), io.env);
@@ -235,4 +229,60 @@ export function renderExplanation(explanation: Explanation): string {
   }
   for (const note of explanation.notes) rows.push(['note', note]);
   return `${head} → ${explanation.upstream ?? '?'}\n` + textTable(rows, '  ');
+}
+
+/** The facade's `GET /explain` answer. */
+interface AdminExplanation {
+  readonly error?: string;
+  readonly message?: string;
+  readonly path?: string;
+  readonly rule?: string;
+  readonly upstream?: string;
+  readonly forced?: boolean;
+  readonly canary?: {
+    upstream?: string;
+    percent?: number;
+    stickyBy?: string;
+    bucket?: number;
+    chosen?: boolean;
+  } | null;
+  readonly shadow?: boolean;
+  readonly shadowUpstream?: string | null;
+  readonly fallback?: { upstream?: string; retryBudget?: number } | null;
+  readonly circuit?: string;
+}
+
+function renderAdminExplanation(
+  request: RequestToExplain,
+  answer: AdminExplanation,
+  baseUrl: string,
+): string {
+  const head = `${request.method} ${request.target}`;
+  if (answer.error !== undefined) {
+    return `${head} (asked ${baseUrl})\n  refused   ${answer.error}: ${answer.message ?? ''}\n`;
+  }
+  const rows: string[][] = [];
+  if (answer.path !== undefined && answer.path !== request.target) rows.push(['path', answer.path]);
+  rows.push(['rule', answer.rule ?? '?']);
+  rows.push([
+    'upstream',
+    `${answer.upstream ?? '?'}${answer.forced ? ' (forced by an internal header)' : ''}`,
+  ]);
+  const canary = answer.canary;
+  if (canary) {
+    rows.push([
+      'canary',
+      `${canary.upstream ?? '?'} ${canary.percent ?? '?'}% by ${canary.stickyBy ?? '?'}: ` +
+        `bucket ${canary.bucket ?? '?'} of 10000 → ${canary.chosen ? 'canary' : 'primary'}`,
+    ]);
+  }
+  if (answer.shadowUpstream) {
+    rows.push([
+      'shadow',
+      `${answer.shadowUpstream}${answer.shadow ? '' : ' (not for this request)'}`,
+    ]);
+  }
+  if (answer.fallback) rows.push(['fallback', answer.fallback.upstream ?? '?']);
+  if (answer.circuit !== undefined) rows.push(['circuit', answer.circuit]);
+  return `${head} → ${answer.upstream ?? '?'} (asked ${baseUrl})\n` + textTable(rows, '  ');
 }

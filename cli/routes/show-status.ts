@@ -1,6 +1,7 @@
 /**
- * `strangler routes status`: the running facade's rules version, last refused reload, upstreams,
- * and staged rollouts (admin `/status` and `/rollouts`).
+ * `strangler routes status`: the running facade's rules version, last refused reload, upstreams
+ * with their circuit state, shadow traffic counters, and staged rollouts (admin `/status` and
+ * `/rollouts`).
  */
 import { adminClient } from '../admin-client.js';
 import { CliError, type CliIo } from '../cli-io.js';
@@ -16,70 +17,141 @@ interface AdminStatus {
   readonly version?: number;
   readonly hash?: string;
   readonly loadedAt?: string;
-  readonly lastReloadError?: { errors?: string[]; hash?: string; at?: string } | null;
-  readonly upstreams?: readonly Record<string, unknown>[];
+  readonly lastReloadError?: { errors?: string[]; hash?: string | null; at?: string } | null;
+  readonly upstreams?: readonly { name?: string; url?: string; source?: string }[];
+  readonly circuits?: Readonly<Record<string, string>>;
+  readonly shadow?: { pending?: number; completed?: number; dropped?: number } | null;
+  readonly adminMutations?: boolean;
+}
+
+/** One entry of `GET /rollouts` (the facade's `RolloutStatus`). */
+interface RolloutView {
+  readonly rule?: string;
+  readonly canaryUpstream?: string;
+  readonly percent?: number;
+  readonly steps?: readonly number[];
+  readonly state?: string;
+  readonly since?: string;
+  readonly requests?: number;
+  readonly errors?: number;
+  readonly errorRate?: number;
+  readonly p99LatencyMs?: number | null;
+  readonly shadowCompared?: number;
+  readonly shadowMismatched?: number;
+  readonly lastDecision?: {
+    at?: string;
+    decision?: string;
+    from?: number;
+    to?: number;
+    reason?: string;
+  } | null;
 }
 
 export async function showStatus(options: StatusOptions, io: CliIo): Promise<void> {
   const client = adminClient(options.admin, io.env);
   const status = await client.get<AdminStatus>('/status');
-  let rollouts: unknown = null;
+  let rollouts: unknown;
+  let rolloutsError: string | null = null;
   try {
     rollouts = await client.get<unknown>('/rollouts');
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    rollouts = { unavailable: error.message };
+    rolloutsError = error.message;
   }
   if (options.json) {
-    io.out(JSON.stringify({ status, rollouts }, null, 2) + '\n');
+    io.out(JSON.stringify({ status, rollouts: rollouts ?? null }, null, 2) + '\n');
     return;
   }
-  io.out(`facade   ${client.baseUrl}\n`);
-  io.out(
-    `rules    ${status.file ?? '?'} version ${status.version ?? '?'} (${status.hash ?? '?'}), loaded ${status.loadedAt ?? '?'}\n`,
+  const out: string[] = [];
+  out.push(`facade   ${client.baseUrl}`);
+  out.push(
+    `rules    ${status.file ?? '?'} version ${status.version ?? '?'} (${status.hash ?? '?'}), ` +
+      `loaded ${status.loadedAt ?? '?'}`,
   );
-  const error = status.lastReloadError;
-  if (error) {
-    io.out(
-      `refused  a change at ${error.at ?? '?'} (${error.hash ?? '?'}); still serving the version above:\n`,
+  const refused = status.lastReloadError;
+  if (refused) {
+    out.push(
+      `refused  a change at ${refused.at ?? '?'} (${refused.hash ?? 'unreadable'}); ` +
+        'still serving the version above:',
     );
-    for (const message of error.errors ?? []) io.out(`  ${message}\n`);
+    for (const message of refused.errors ?? []) out.push(`  ${message}`);
   }
+  if (status.shadow) {
+    const { pending = 0, completed = 0, dropped = 0 } = status.shadow;
+    out.push(`shadow   ${completed} compared, ${pending} pending, ${dropped} dropped`);
+  }
+  if (status.adminMutations !== undefined) {
+    out.push(
+      `admin    ${status.adminMutations ? 'edits enabled' : 'edits disabled (STRANGLER_ADMIN_TOKEN unset)'}`,
+    );
+  }
+  io.out(out.join('\n') + '\n');
+
   const upstreams = status.upstreams ?? [];
   if (upstreams.length > 0) {
     io.out('\nupstreams\n');
-    io.out(textTable(upstreams.map(cellsOf), '  '));
+    const circuits = status.circuits ?? {};
+    io.out(
+      textTable(
+        [
+          ['name', 'url', 'from', 'circuit'],
+          ...upstreams.map((upstream) => [
+            upstream.name ?? '?',
+            upstream.url ?? '?',
+            upstream.source ?? '?',
+            circuits[upstream.name ?? ''] ?? 'closed',
+          ]),
+        ],
+        '  ',
+      ),
+    );
   }
   io.out('\nrollouts\n');
-  io.out(renderRollouts(rollouts));
+  io.out(rolloutsError === null ? renderRollouts(rollouts) : `  not available: ${rolloutsError}\n`);
 }
 
-function renderRollouts(rollouts: unknown): string {
-  if (isRecord(rollouts) && typeof rollouts.unavailable === 'string') {
-    return `  not available: ${rollouts.unavailable}\n`;
-  }
-  const list: unknown[] = Array.isArray(rollouts)
-    ? rollouts
-    : isRecord(rollouts) && Array.isArray(rollouts.rollouts)
-      ? rollouts.rollouts
-      : isRecord(rollouts)
-        ? Object.entries(rollouts).map(([rule, value]) =>
-            isRecord(value) ? { rule, ...value } : { rule, value },
-          )
-        : [];
+export function renderRollouts(answer: unknown): string {
+  const list: unknown[] = Array.isArray(answer)
+    ? answer
+    : isRecord(answer) && Array.isArray(answer.rollouts)
+      ? answer.rollouts
+      : [];
   if (list.length === 0) return '  none\n';
-  return textTable(
-    list.map((entry) => (isRecord(entry) ? cellsOf(entry) : [String(entry)])),
-    '  ',
-  );
-}
-
-/** `{name: 'a', url: 'x', n: 1}` → `['a', 'url=x', 'n=1']`: the first value bare, then key=value. */
-function cellsOf(entry: Record<string, unknown>): string[] {
-  return Object.entries(entry).map(([key, value], index) => {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return index === 0 ? text : `${key}=${text}`;
+  const header = [
+    'rule',
+    'canary',
+    'percent',
+    'steps',
+    'state',
+    'since',
+    'requests',
+    'errors',
+    'p99',
+    'shadow diffs',
+    'last decision',
+  ];
+  const rows = list.filter(isRecord).map((entry) => {
+    const rollout = entry as RolloutView;
+    const decision = rollout.lastDecision;
+    return [
+      rollout.rule ?? '?',
+      rollout.canaryUpstream ?? '?',
+      `${rollout.percent ?? '?'}%`,
+      (rollout.steps ?? []).join(','),
+      rollout.state ?? '?',
+      rollout.since ?? '?',
+      String(rollout.requests ?? 0),
+      `${rollout.errors ?? 0} (${((rollout.errorRate ?? 0) * 100).toFixed(1)}%)`,
+      rollout.p99LatencyMs === null || rollout.p99LatencyMs === undefined
+        ? '-'
+        : `${rollout.p99LatencyMs} ms`,
+      `${rollout.shadowMismatched ?? 0}/${rollout.shadowCompared ?? 0}`,
+      decision
+        ? `${decision.decision ?? '?'} ${decision.from ?? '?'}→${decision.to ?? '?'}%: ${decision.reason ?? ''}`
+        : '-',
+    ];
   });
+  return textTable([header, ...rows], '  ');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

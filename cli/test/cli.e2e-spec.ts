@@ -450,10 +450,54 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
           at: '2026-01-01T00:01:00.000Z',
         },
         upstreams: [{ name: 'legacy', url: 'http://127.0.0.1:3001', source: 'file' }],
+        circuits: { legacy: 'open' },
+        shadow: { pending: 1, completed: 30, dropped: 2 },
+        adminMutations: false,
       },
-      '/rollouts': [
-        { rule: 'cards-get-by-id', step: 2, percent: 5, decision: 'hold: 120 of 200 requests' },
-      ],
+      '/explain': {
+        method: 'GET',
+        path: '/cards/1',
+        rule: 'cards-get-by-id',
+        upstream: 'cards-service',
+        forced: false,
+        canary: {
+          upstream: 'cards-service',
+          percent: 10,
+          stickyBy: 'header',
+          bucket: 523,
+          chosen: true,
+        },
+        shadow: false,
+        shadowUpstream: null,
+        fallback: { upstream: 'legacy', retryBudget: 0.2 },
+        circuit: 'closed',
+      },
+      '/rollouts': {
+        rollouts: [
+          {
+            rule: 'cards-get-by-id',
+            canaryUpstream: 'cards-service',
+            percent: 5,
+            steps: [1, 5, 25],
+            state: 'running',
+            since: '2026-01-01T00:02:00.000Z',
+            requests: 120,
+            errors: 1,
+            errorRate: 1 / 120,
+            p99LatencyMs: 350,
+            shadowCompared: 100,
+            shadowMismatched: 2,
+            lastDecision: {
+              at: '2026-01-01T00:02:00.000Z',
+              decision: 'advance',
+              from: 1,
+              to: 5,
+              reason: '200 requests, error rate 0.4%',
+            },
+            history: [],
+          },
+        ],
+      },
     };
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
@@ -490,14 +534,38 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
     expect(run.out).toContain('- $.title: "old" → "new"');
   });
 
+  it('explain --admin: the facade computes the sticky bucket', async () => {
+    const run = await strangler([
+      'routes',
+      'explain',
+      '-p',
+      '/cards/1',
+      '-H',
+      'x-user-id: 42',
+      '--admin',
+      admin,
+    ]);
+    expect(run.code).toBe(0);
+    expect(requests).toContain(
+      '/explain?method=GET&path=%2Fcards%2F1&header=x-user-id%3A42&trusted=false',
+    );
+    expect(run.out).toMatch(
+      /^GET \/cards\/1 → cards-service \(asked http:\/\/127\.0\.0\.1:\d+\)\n/,
+    );
+    expect(run.out).toMatch(/canary +cards-service 10% by header: bucket 523 of 10000 → canary/);
+    expect(run.out).toMatch(/fallback +legacy/);
+  });
+
   it('status: version, refused reload, upstreams and rollouts', async () => {
     const run = await strangler(['routes', 'status', '--admin', admin]);
     expect(run.code).toBe(0);
     expect(run.out).toContain('rules    /srv/routes.yaml version 4 (0123456789abcdef)');
     expect(run.out).toContain('routes.yaml:3:1 version: Invalid input');
-    expect(run.out).toMatch(/legacy +url=http:\/\/127\.0\.0\.1:3001/);
+    expect(run.out).toContain('shadow   30 compared, 1 pending, 2 dropped');
+    expect(run.out).toContain('admin    edits disabled (STRANGLER_ADMIN_TOKEN unset)');
+    expect(run.out).toMatch(/legacy +http:\/\/127\.0\.0\.1:3001 +file +open/);
     expect(run.out).toMatch(
-      /cards-get-by-id +step=2 +percent=5 +decision=hold: 120 of 200 requests/,
+      /cards-get-by-id +cards-service +5% +1,5,25 +running +\S+ +120 +1 \(0\.8%\) +350 ms +2\/100 +advance 1→5%: 200 requests/,
     );
   });
 });
