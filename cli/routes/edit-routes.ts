@@ -28,7 +28,16 @@ export async function editRoutes(
   edit: (rules: RulesEditor) => void,
 ): Promise<void> {
   const file = routesFileRef(options.file, io);
-  const result = await editRulesFile(file.path, edit, { sourceName: file.name });
+  const result = await editRulesFile(file.path, edit, { sourceName: file.name }).catch(
+    (error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ENOENT') throw new CliError([`${file.name}: file not found`]);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw new CliError([`${file.name}: cannot write here (${String(code)}); nothing changed`]);
+      }
+      throw error;
+    },
+  );
   if (!result.changed) {
     io.out(`${file.name}: unchanged (${summary} already)\n`);
     return;

@@ -3,7 +3,7 @@
  * Editing commands work on the file (the running facade reloads it); reading commands work on the
  * file or, with `--admin`, on a running facade.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import { CliError, EXIT_USAGE, type CliIo } from '../cli-io.js';
 import { editRoutes, type EditOptions } from './edit-routes.js';
@@ -62,6 +62,11 @@ export function addRoutesCommand(
     .description('check rules files offline, as the facade would load them (CI, pre-commit)')
     .argument('<files...>', 'routes.yaml files')
     .option('--env', 'also apply STRANGLER_UPSTREAM_<NAME>_URL overrides from the environment')
+    .addOption(
+      new Option('--format <format>', 'text, or github (error annotations in GitHub Actions)')
+        .choices(['text', 'github'])
+        .default('text'),
+    )
     .action(async (files: string[], options: ValidateOptions) => {
       setExitCode(await validateRoutes(files, options, io));
     });

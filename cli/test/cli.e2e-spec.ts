@@ -103,6 +103,22 @@ describe('strangler routes (offline, on a file)', () => {
     );
   });
 
+  it('validate --format github: error annotations on stdout', async () => {
+    await writeFile(
+      path.join(directory, 'bad.yaml'),
+      example.replace(FLIP_LINE, '    upstream: cards-svc\n'),
+    );
+    const run = await strangler(
+      ['routes', 'validate', '--format', 'github', 'bad.yaml'],
+      {},
+      directory,
+    );
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(
+      /^::error file=bad\.yaml,line=\d+,col=5::rules\[0\]\.upstream: unknown upstream "cards-svc" \(known: legacy, cards-service\)\n$/,
+    );
+  });
+
   it('validate: a missing file and YAML syntax errors are exit 1', async () => {
     await writeFile(path.join(directory, 'broken.yaml'), 'version: 1\nrules: [\n');
     const run = await strangler(
@@ -285,6 +301,15 @@ describe('strangler routes (offline, on a file)', () => {
       out: `${file}: unchanged (cards → legacy already)\n`,
       err: '',
     });
+  });
+
+  it('editing a missing file is exit 1 with a short message', async () => {
+    const run = await strangler(
+      ['routes', 'flip', 'cards', 'legacy', '-f', 'nope.yaml'],
+      {},
+      directory,
+    );
+    expect(run).toEqual({ code: 1, out: '', err: 'nope.yaml: file not found\n' });
   });
 
   it('a refused edit is exit 1 with the loader message and writes nothing', async () => {
