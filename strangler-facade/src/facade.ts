@@ -122,6 +122,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
   let proxy: Server | null = null;
+  let rolloutController: RolloutController | null = null;
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
     onLoaded: (loaded) => {
       logger.info(
@@ -132,6 +133,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       metrics.rulesVersion.set(loaded.version);
       core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
       if (proxy !== null) applyServerLimits(proxy, loaded.table);
+      rolloutController?.syncWithRules();
     },
     onRefused: (error) => {
       metrics.reloads.labels('refused').inc();
@@ -167,6 +169,8 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     },
   });
 
+  rolloutController = rollout;
+  rollout.syncWithRules();
   proxy = createProxyServer({
     rules,
     core,

@@ -109,6 +109,19 @@ export class RolloutController implements RolloutObserver {
     state.latency[bucket] = (state.latency[bucket] ?? 0) + 1;
   }
 
+  /**
+   * Aligns the per-rule state with the rules in service; call after every reload, so a percent
+   * changed by someone else starts its step at once (and counts what comes after it).
+   */
+  syncWithRules(): void {
+    for (const rule of this.options.rules.current.table.rules) {
+      const rollout = rule.canary?.rollout;
+      if (rule.canary === null || rollout == null) continue;
+      this.#sync(rule.name, rule.canary.percent);
+      this.options.metrics?.rolloutPercent.labels(rule.name).set(rule.canary.percent);
+    }
+  }
+
   /** One round of decisions (the timer calls this; tests may too). Never runs twice at once. */
   tick(): Promise<void> {
     this.#ticking ??= this.#tickOnce().finally(() => {

@@ -28,6 +28,16 @@ describe('YamlTextEdit', () => {
     });
   });
 
+  it('setting a value that is already there changes nothing, whatever its spelling', () => {
+    const text = 'a: 5.0\nb: "x"\n';
+    expect(
+      run(text, (yaml) => {
+        yaml.set(['a'], 5);
+        yaml.set(['b'], 'x');
+      }).text,
+    ).toBe(text);
+  });
+
   it('merges an object into an existing map key by key', () => {
     const text = 'r:\n  c:\n    u: a # u\n    keep: [x]\n';
     const result = run(text, (yaml) => yaml.set(['r', 'c'], { u: 'b', p: 3 }));

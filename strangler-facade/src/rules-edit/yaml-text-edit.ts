@@ -56,6 +56,8 @@ export class YamlTextEdit {
       return;
     }
     const existing: unknown = this.document.getIn(path, true);
+    // Same value (`5.0` for 5 too): leave the text alone, so a no-op edit writes nothing.
+    if (isScalar(existing) && existing.value === value) return;
     if (isScalar(existing) && typeof value !== 'object') existing.value = value;
     else this.document.setIn(path, this.document.createNode(value));
     if (!this.spliceFailed) this.spliceFailed = !this.spliceSet(path, value);
