@@ -12,6 +12,7 @@ export interface SpawnOptions {
   name: string;
   /** Node script to run (a compiled entry point). */
   script: string;
+  args?: string[];
   env: NodeJS.ProcessEnv;
   /** Where each prefixed output line goes. */
   write: (line: string) => void;
@@ -28,7 +29,7 @@ export function spawnNodeProcess(options: SpawnOptions): SupervisedProcess {
   const colour = COLOURS[nextColour++ % COLOURS.length] ?? 36;
   const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
   const prefix = useColour ? `\u001b[${colour}m[${options.name}]\u001b[0m ` : `[${options.name}] `;
-  const child = spawn(process.execPath, [options.script], {
+  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

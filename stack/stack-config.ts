@@ -18,6 +18,7 @@ const stackConfigSchema = z.object({
   LEGACY_PORT: port(3001),
   CARDS_SERVICE_PORT: port(3002),
   CARDS_EVENTS_PORT: port(3012),
+  SYNC_METRICS_PORT: port(9464),
   STRANGLER_PORT: port(8080),
   STRANGLER_ADMIN_PORT: port(8081),
   STRANGLER_ROUTES_FILE: z.string().min(1).default('routes.yaml'),

