@@ -219,6 +219,23 @@ cases:
     expect(old.seen).toEqual([]);
   });
 
+  it('skips a skipped case without asking for its variables', async () => {
+    const server = await stub(() => ({ json: {} }));
+    const result = await runContracts({
+      oldBaseUrl: server.url,
+      newBaseUrl: server.url,
+      cases: await cases(
+        "endpoint: GET /r\ncases:\n  - name: later\n    skip: not built yet\n    request: { method: GET, path: '/r/${id}' }\n  - name: now\n    request: { method: GET, path: /r }\n",
+      ),
+    });
+    expect(result.ok).toBe(true);
+    expect(result.cases.map((entry) => [entry.name, entry.outcome, entry.error])).toEqual([
+      ['later', 'skipped', 'not built yet'],
+      ['now', 'passed', undefined],
+    ]);
+    expect(server.seen.map((request) => request.url)).toEqual(['/r', '/r']);
+  });
+
   it('runs reads before writes, serial cases last and alone, within the concurrency bound', async () => {
     const server = await stub((request) => ({
       status: request.method === 'POST' ? 201 : 200,
