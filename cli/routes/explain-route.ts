@@ -14,6 +14,12 @@ import type {
   RouteTarget,
 } from '../../strangler-facade/src/rules/compile-rules.js';
 import { matchRule } from '../../strangler-facade/src/rules/match-rule.js';
+import {
+  chooseUpstream,
+  UPSTREAM_SELECTOR_HEADER,
+  type UpstreamChoice,
+} from '../../strangler-facade/src/routing/choose-upstream.js';
+import { stickyKey } from '../../strangler-facade/src/routing/sticky-bucket.js';
 import { adminClient } from '../admin-client.js';
 import { CliError, EXIT_USAGE, type CliIo } from '../cli-io.js';
 import { textTable } from '../text-table.js';
@@ -58,9 +64,17 @@ export interface Explanation {
   readonly ruleIndex: number | null;
   /** How the chosen rule matches (methods, path or prefix, conditions). */
   readonly match?: string;
+  /** Where the request goes: the primary, the canary (sticky split) or a forced upstream. */
   readonly upstream: string | null;
   readonly upstreamUrl: string | null;
+  /** The rule's primary upstream. */
+  readonly primary: string | null;
+  /** A trusted client picked the upstream with `X-Strangler-Upstream`. */
+  readonly forced: boolean;
+  /** The canary split, as text (`cards-service 10% (by header x-user-id): key "42" → ...`). */
   readonly canary: string | null;
+  /** The request's sticky bucket in [0, 10000), or null without a canary. */
+  readonly bucket: number | null;
   readonly shadow: string | null;
   readonly fallback: string | null;
   /** Earlier rules whose method and path matched but whose conditions did not hold. */
@@ -138,7 +152,10 @@ export function explain(table: CompiledRuleTable, request: RequestToExplain): Ex
     ruleIndex: null,
     upstream: null,
     upstreamUrl: null,
+    primary: null,
+    forced: false,
     canary: null,
+    bucket: null,
     shadow: null,
     fallback: null,
   };
@@ -151,7 +168,8 @@ export function explain(table: CompiledRuleTable, request: RequestToExplain): Ex
     (table.settings.trustedClientList?.check(clientAddress, family) ?? false);
   const notes: string[] = [];
   for (const name of Object.keys(request.headers)) {
-    if (table.settings.internalHeaders.has(name) && !trusted) {
+    const internal = table.settings.internalHeaders.has(name) || name === UPSTREAM_SELECTOR_HEADER;
+    if (internal && !trusted) {
       notes.push(
         `header ${name} ignored: internal header, and the client ` +
           (clientAddress
@@ -170,17 +188,41 @@ export function explain(table: CompiledRuleTable, request: RequestToExplain): Ex
     if (!rule.matcher.regexp.test(normalised.path)) continue;
     skipped.push({ rule: rule.name, unmet: unmetConditions(rule, facts) });
   }
+  const choice: UpstreamChoice = {
+    upstream: target.upstream,
+    canary: false,
+    bucket: -1,
+    forced: false,
+  };
+  chooseUpstream(table, target, facts, choice);
+  let canary: string | null = null;
+  if (target.canary) {
+    const key = stickyKey(target.canary, facts);
+    const side = choice.canary ? 'canary' : 'primary';
+    canary =
+      `${canaryText(target.canary)}: ` +
+      (choice.forced
+        ? 'not consulted (upstream forced by header)'
+        : `key ${JSON.stringify(key)} → bucket ${choice.bucket} of 10000, ` +
+          `canary below ${target.canary.threshold} → ${side}`);
+    if (key === '' && !choice.forced) {
+      notes.push(
+        'no sticky key in this request and no --client: the facade would use the client address',
+      );
+    }
+  }
   return {
     ...base,
     refused: null,
     path: normalised.path + normalised.search,
     rule: target.name,
     ruleIndex: chosen ? chosen.index : null,
-    upstream: target.upstream.name,
-    upstreamUrl: target.upstream.origin,
-    canary: target.canary
-      ? `${canaryText(target.canary)}; sticky bucket not computed offline`
-      : null,
+    upstream: choice.upstream.name,
+    upstreamUrl: choice.upstream.origin,
+    primary: target.upstream.name,
+    forced: choice.forced,
+    canary,
+    bucket: choice.bucket >= 0 ? choice.bucket : null,
     shadow: target.shadow ? shadowText(target.shadow) : null,
     fallback: target.fallback ? fallbackText(target.fallback) : null,
     skipped,
@@ -220,7 +262,12 @@ export function renderExplanation(explanation: Explanation): string {
       ? `${explanation.rule ?? '?'} (default: no rule matched)`
       : `${explanation.rule ?? '?'} (rules[${explanation.ruleIndex}]: ${explanation.match ?? ''})`,
   ]);
-  rows.push(['upstream', `${explanation.upstream ?? '?'} ${explanation.upstreamUrl ?? ''}`]);
+  const why = explanation.forced
+    ? ' (forced by X-Strangler-Upstream)'
+    : explanation.upstream !== explanation.primary
+      ? ` (canary; primary ${explanation.primary ?? '?'})`
+      : '';
+  rows.push(['upstream', `${explanation.upstream ?? '?'} ${explanation.upstreamUrl ?? ''}${why}`]);
   if (explanation.canary) rows.push(['canary', explanation.canary]);
   if (explanation.shadow) rows.push(['shadow', explanation.shadow]);
   if (explanation.fallback) rows.push(['fallback', explanation.fallback]);

@@ -18,6 +18,7 @@ import {
   type RouteKey,
 } from '../../strangler-compare/index.js';
 import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
+import { stickyBucket } from '../../strangler-facade/src/routing/sticky-bucket.js';
 import type { CliIo } from '../cli-io.js';
 import { runStrangler } from '../strangler.js';
 
@@ -231,6 +232,85 @@ describe('strangler routes (offline, on a file)', () => {
       'beta=1',
     ]);
     expect(text.out).toMatch(/skipped +cards-beta: query preview=1/);
+  });
+
+  it('explain: the sticky canary split and a forced upstream, as the facade decides them', async () => {
+    await writeFile(
+      file,
+      example
+        .replace('version: 1\n', 'version: 1\nsettings:\n  trustedClients: [127.0.0.1]\n')
+        .replace(
+          FLIP_LINE,
+          FLIP_LINE +
+            '    canary: { upstream: cards-service, percent: 50, stickyBy: { header: x-user-id } }\n',
+        ),
+    );
+    const sides = new Set<string>();
+    for (const user of ['1', '2', '3', '4', '5', '6', '7', '8']) {
+      const run = await strangler([
+        'routes',
+        'explain',
+        '-p',
+        '/cards/9',
+        '-H',
+        `x-user-id: ${user}`,
+        '-f',
+        file,
+        '--json',
+      ]);
+      const explained = JSON.parse(run.out);
+      const bucket = stickyBucket('cards-get-by-id', user);
+      expect(explained).toMatchObject({
+        rule: 'cards-get-by-id',
+        primary: 'legacy',
+        bucket,
+        upstream: bucket < 5000 ? 'cards-service' : 'legacy',
+      });
+      sides.add(explained.upstream);
+    }
+    expect(sides.size).toBe(2);
+    const text = await strangler([
+      'routes',
+      'explain',
+      '-p',
+      '/cards/9',
+      '-H',
+      'x-user-id: 1',
+      '-f',
+      file,
+    ]);
+    expect(text.out).toMatch(
+      /canary +cards-service 50% \(by header x-user-id\): key "1" → bucket \d+ of 10000, canary below 5000 → (canary|primary)/,
+    );
+
+    const forced = await strangler([
+      'routes',
+      'explain',
+      '-p',
+      '/cards',
+      '-H',
+      'x-strangler-upstream: cards-service',
+      '--client',
+      '127.0.0.1',
+      '-f',
+      file,
+    ]);
+    expect(forced.out).toMatch(
+      /upstream +cards-service http:\/\/127\.0\.0\.1:3002 \(forced by X-Strangler-Upstream\)/,
+    );
+    const ignored = await strangler([
+      'routes',
+      'explain',
+      '-p',
+      '/cards',
+      '-H',
+      'x-strangler-upstream: cards-service',
+      '-f',
+      file,
+      '--json',
+    ]);
+    expect(JSON.parse(ignored.out)).toMatchObject({ upstream: 'legacy', forced: false });
+    expect(JSON.parse(ignored.out).notes[0]).toContain('x-strangler-upstream ignored');
   });
 
   it('flip, weight, shadow start/stop edit the file in place and keep every comment', async () => {
