@@ -96,6 +96,9 @@ interface AdminRule {
   readonly path?: string;
   readonly prefix?: string;
   readonly upstream?: string;
+  readonly conditions?: Readonly<
+    Record<string, Readonly<Record<string, { equals?: string; present?: boolean; regex?: string }>>>
+  >;
   readonly canary?: { upstream?: string; percent?: number } | null;
   readonly shadow?: { upstream?: string; percent?: number } | null;
   readonly fallback?: { upstream?: string } | null;
@@ -124,8 +127,32 @@ function adminRows(rules: AdminRules): string[][] {
     rule.fallback ? (rule.fallback.upstream ?? '?') : '-',
   ];
   const rows = (rules.rules ?? []).map((rule) =>
-    row(rule, rule.path !== undefined ? `path ${rule.path}` : `prefix ${rule.prefix ?? '?'}`),
+    row(
+      rule,
+      [
+        rule.path !== undefined ? `path ${rule.path}` : `prefix ${rule.prefix ?? '?'}`,
+        ...adminConditions(rule),
+      ].join(', '),
+    ),
   );
   if (rules.default) rows.push(row({ ...rules.default, methods: null }, '(anything else)'));
   return rows;
+}
+
+/** `{headers: {x-a: {equals: b}}}` → `header x-a=b`, as `conditionText` prints compiled ones. */
+function adminConditions(rule: AdminRule): string[] {
+  const out: string[] = [];
+  const labels: Record<string, string> = { headers: 'header', cookies: 'cookie', query: 'query' };
+  for (const [kind, conditions] of Object.entries(rule.conditions ?? {})) {
+    for (const [name, condition] of Object.entries(conditions)) {
+      const text =
+        condition.equals !== undefined
+          ? `${name}=${condition.equals}`
+          : condition.present !== undefined
+            ? `${name} ${condition.present ? 'present' : 'absent'}`
+            : `${name}~/${condition.regex ?? ''}/`;
+      out.push(`${labels[kind] ?? kind} ${text}`);
+    }
+  }
+  return out;
 }

@@ -488,6 +488,37 @@ describe('strangler routes with a running facade', () => {
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/cards-get-by-id +GET +path \/cards\/:id +cards-service/);
 
+    const canary = await strangler([
+      'routes',
+      'weight',
+      'cards',
+      'cards-service',
+      '100',
+      '-f',
+      file,
+      '--admin',
+      facade.adminUrl,
+    ]);
+    expect(canary.code).toBe(0);
+    expect(await answer('/cards')).toBe('cards-service');
+    const listed = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    expect(listed.out).toMatch(/cards +\* +prefix \/cards +legacy +cards-service 100%/);
+    expect(
+      (
+        await strangler([
+          'routes',
+          'weight',
+          'cards',
+          'off',
+          '-f',
+          file,
+          '--admin',
+          facade.adminUrl,
+        ])
+      ).code,
+    ).toBe(0);
+    expect(await answer('/cards')).toBe('legacy');
+
     const back = await strangler([
       'routes',
       'flip',
