@@ -103,8 +103,10 @@ export function createProxyHandler(
     const status = res.headersSent ? res.statusCode : 0;
     if (route !== null) {
       metrics?.observeRequest(route.name, exchange.upstream.name, status, durationMs / 1000);
-      if (rollout !== null && route.canary?.rollout != null && exchange.fallbackFrom === null) {
-        rollout.observe(route.name, exchange.canary, status === 0 || status >= 500, durationMs);
+      if (rollout !== null && route.canary?.rollout != null) {
+        // a canary request that needed the fallback (or the primary) counts as a canary failure
+        const failed = exchange.fallbackFrom !== null || status === 0 || status >= 500;
+        rollout.observe(route.name, exchange.canary, failed, durationMs);
       }
       if (job !== null) offerShadow(exchange, res, job);
     }
@@ -234,6 +236,21 @@ export function createProxyHandler(
     sendGatewayError(res, exchange, failure, routeHeaders);
   }
 
+  /** Steps 2-4 end a request early with the facade's own JSON answer. */
+  function refuse(
+    exchange: ProxyExchange,
+    res: ServerResponse,
+    status: number,
+    error: 'bad_request' | 'payload_too_large',
+    message: string,
+    close = false,
+  ): void {
+    exchange.facadeStatus = status;
+    if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
+    const requestId = exchange.requestId;
+    sendFacadeError(res, status, { error, message, requestId }, ['x-request-id', requestId], close);
+  }
+
   function sendGatewayError(
     res: ServerResponse,
     exchange: ProxyExchange,
@@ -278,29 +295,25 @@ export function createProxyHandler(
     exchange.traceparent = trace.traceparent;
     exchange.method = req.method ?? 'GET';
     exchange.path = req.url ?? '';
-    const idHeader = ['x-request-id', requestId];
-    const refuse = (
-      status: number,
-      error: 'bad_request' | 'payload_too_large',
-      message: string,
-      close = false,
-    ): void => {
-      exchange.facadeStatus = status;
-      if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
-      sendFacadeError(res, status, { error, message, requestId }, idHeader, close);
-    };
 
     // 2. framing check (Node's parser already rejects most of these; this is the backstop)
     const contentLength = req.headers['content-length'];
     if (contentLength !== undefined && req.headers['transfer-encoding'] !== undefined) {
-      refuse(400, 'bad_request', 'request has both Content-Length and Transfer-Encoding', true);
+      refuse(
+        exchange,
+        res,
+        400,
+        'bad_request',
+        'request has both Content-Length and Transfer-Encoding',
+        true,
+      );
       return;
     }
 
     // 3. normalise path
     const target = normaliseTarget(req.url ?? '');
     if (!target.ok) {
-      refuse(400, 'bad_request', target.reason);
+      refuse(exchange, res, 400, 'bad_request', target.reason);
       return;
     }
     exchange.path = target.search === '' ? target.path : target.path + target.search;
@@ -310,7 +323,14 @@ export function createProxyHandler(
     const maxBody = table.settings.limits.maxRequestBodyBytes;
     if (contentLength !== undefined && Number(contentLength) > maxBody) {
       metrics?.limitRefusals.labels('body_too_large').inc();
-      refuse(413, 'payload_too_large', `request body larger than ${maxBody} bytes`, true);
+      refuse(
+        exchange,
+        res,
+        413,
+        'payload_too_large',
+        `request body larger than ${maxBody} bytes`,
+        true,
+      );
       return;
     }
 

@@ -7,7 +7,8 @@
  *                   (GET HEAD OPTIONS PUT DELETE TRACE); a 5xx is held back from the client
  *                   (not streamed) only when a retry is possible, so it can be replaced
  *   reset           connection lost after sending: like timeout (idempotent only)
- *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used)
+ *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used);
+ *                   without a fallback, a canary's share goes back to the primary, else 503
  *
  * A POST is therefore never replayed after its bytes went out. Bodies are replayable only when
  * the pipeline holds a complete copy (see `request/request-body.ts`).
@@ -67,8 +68,23 @@ export class ResilientForwarder {
     if (!this.breakers.for(first).allow(now)) {
       exchange.failure = 'circuit-open';
       this.metrics?.upstreamErrors.labels(route.name, first.name, 'circuit-open').inc();
-      if (!canFallback) return circuitOpen(first);
-      return this.#retry(req, res, exchange, plan, first, fallback.upstream, 'circuit-open', null);
+      if (canFallback) {
+        return this.#retry(
+          req,
+          res,
+          exchange,
+          plan,
+          first,
+          fallback.upstream,
+          'circuit-open',
+          null,
+        );
+      }
+      // A canary whose circuit is open hands its share back to the primary.
+      if (exchange.canary && route.upstream !== first) {
+        return this.#retry(req, res, exchange, plan, first, route.upstream, 'circuit-open', null);
+      }
+      return circuitOpen(first);
     }
 
     const idempotent = IDEMPOTENT_METHODS.has(exchange.method);
