@@ -1,9 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { editRulesFile } from './edit-rules-file.js';
-import { RulesEditRefusedError, RulesFileChangedError } from './rules-edit-errors.js';
+import { editRulesText } from './edit-rules-text.js';
+import { lockPathOf, withEditLock } from './edit-lock.js';
+import {
+  RulesEditRefusedError,
+  RulesFileChangedError,
+  RulesFileLockedError,
+} from './rules-edit-errors.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 const EXAMPLE_FILE = path.join(import.meta.dirname, '../../../routes.yaml');
@@ -134,6 +140,87 @@ describe('writeFileAtomic', () => {
     ).rejects.toThrow('disk on fire');
     expect(await readFile(file, 'utf8')).toBe('old');
     expect(await readdir(directory)).toEqual(['f.yaml']);
+    await rm(directory, { recursive: true, force: true });
+  });
+});
+
+describe('the edit lock', () => {
+  it('a held lock makes a conditional write wait, then fail, writing nothing', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'lock-'));
+    const file = path.join(directory, 'f.yaml');
+    await writeFile(file, 'old');
+    let release!: () => void;
+    const held = withEditLock(file, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await readdir(directory)).toContain('.f.yaml.lock');
+    await expect(
+      writeFileAtomic(file, 'new', { expected: 'old', lock: { timeoutMs: 100 } }),
+    ).rejects.toBeInstanceOf(RulesFileLockedError);
+    expect(await readFile(file, 'utf8')).toBe('old');
+    const waiting = writeFileAtomic(file, 'new', { expected: 'old', lock: { timeoutMs: 2000 } });
+    setTimeout(release, 50);
+    await held;
+    await waiting;
+    expect(await readFile(file, 'utf8')).toBe('new');
+    expect(await readdir(directory)).toEqual(['f.yaml']);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('a stale lock (a crashed editor) is taken over', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'lock-'));
+    const file = path.join(directory, 'f.yaml');
+    await writeFile(file, 'old');
+    await writeFile(lockPathOf(file), '12345\n');
+    const past = new Date(Date.now() - 60_000);
+    await utimes(lockPathOf(file), past, past);
+    await writeFileAtomic(file, 'new', { expected: 'old', lock: { timeoutMs: 100 } });
+    expect(await readFile(file, 'utf8')).toBe('new');
+    expect(await readdir(directory)).toEqual(['f.yaml']);
+    await rm(directory, { recursive: true, force: true });
+  });
+});
+
+describe('concurrent editors without the in-process queue', () => {
+  it('every edit lands: the lock plus the check never lose one', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'editors-'));
+    const file = path.join(directory, 'routes.yaml');
+    const names = Array.from({ length: 8 }, (_, index) => `r${index}`);
+    await writeFile(
+      file,
+      'version: 1\nupstreams:\n  legacy: { url: http://127.0.0.1:1 }\n  new: { url: http://127.0.0.1:2 }\n' +
+        'rules:\n' +
+        names
+          .map(
+            (name) =>
+              `  - name: ${name} # ${name}\n    match: { prefix: /${name} }\n    upstream: legacy\n`,
+          )
+          .join('') +
+        'default:\n  upstream: legacy\n',
+    );
+    let conflicts = 0;
+    const editor = async (name: string): Promise<void> => {
+      for (;;) {
+        const text = await readFile(file, 'utf8');
+        const result = editRulesText(text, 'routes.yaml', (rules) =>
+          rules.setUpstream(name, 'new'),
+        );
+        try {
+          await writeFileAtomic(file, result.text, { expected: text });
+          return;
+        } catch (error) {
+          if (!(error instanceof RulesFileChangedError)) throw error;
+          conflicts += 1;
+        }
+      }
+    };
+    await Promise.all(names.map(editor));
+    const final = await readFile(file, 'utf8');
+    for (const name of names) {
+      expect(final).toContain(
+        `  - name: ${name} # ${name}\n    match: { prefix: /${name} }\n    upstream: new\n`,
+      );
+    }
+    expect(conflicts).toBeGreaterThan(0);
     await rm(directory, { recursive: true, force: true });
   });
 });

@@ -13,6 +13,8 @@ export {
   InvalidEditError,
   RulesEditRefusedError,
   RulesFileChangedError,
+  RulesFileLockedError,
   UnknownRuleError,
 } from './rules-edit-errors.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './write-file-atomic.js';
+export { lockPathOf, withEditLock, type EditLockOptions } from './edit-lock.js';

@@ -45,3 +45,17 @@ export class RulesFileChangedError extends RulesError {
     this.name = 'RulesFileChangedError';
   }
 }
+
+/** Another editor holds the edit lock (`.routes.yaml.lock`) for too long; nothing was written. */
+export class RulesFileLockedError extends RulesError {
+  constructor(
+    readonly file: string,
+    readonly lockFile: string,
+  ) {
+    super([
+      `${file}: being edited by another process (lock ${lockFile}); nothing written. ` +
+        'Run the edit again, or remove the lock file if no edit is running.',
+    ]);
+    this.name = 'RulesFileLockedError';
+  }
+}

@@ -6,11 +6,14 @@
  *
  * `expected` is a compare-and-swap guard: when the file no longer holds that text just before the
  * rename, nothing is written and `RulesFileChangedError` is thrown (a concurrent edit is not lost).
+ * The check and the rename then run under the edit lock (`edit-lock.ts`), so two editors cannot
+ * both pass the check.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
+import { withEditLock, type EditLockOptions } from './edit-lock.js';
 import { RulesFileChangedError } from './rules-edit-errors.js';
 
 export interface AtomicWriteOptions {
@@ -18,6 +21,8 @@ export interface AtomicWriteOptions {
   readonly expected?: string;
   /** Called after the temp file is durable and before the check and rename (tests). */
   readonly beforeRename?: () => Promise<void> | void;
+  /** Waiting for the edit lock (taken only with `expected`). */
+  readonly lock?: EditLockOptions;
 }
 
 export async function writeFileAtomic(
@@ -44,12 +49,17 @@ export async function writeFileAtomic(
       await handle.close();
     }
     await options.beforeRename?.();
-    if (options.expected !== undefined) {
-      const now = await readFile(file, 'utf8').catch(() => null);
-      if (now !== options.expected) throw new RulesFileChangedError(file);
-    }
-    await rename(temp, file);
-    renamed = true;
+    const swap = async (): Promise<void> => {
+      if (options.expected !== undefined) {
+        const now = await readFile(file, 'utf8').catch(() => null);
+        if (now !== options.expected) throw new RulesFileChangedError(file);
+      }
+      await rename(temp, file);
+      renamed = true;
+    };
+    // The check and the rename are one step for every editor that takes the lock.
+    if (options.expected !== undefined) await withEditLock(file, swap, options.lock);
+    else await swap();
     await syncDirectory(directory);
   } finally {
     if (!renamed) await unlink(temp).catch(() => undefined);
