@@ -23,6 +23,14 @@ import { z } from 'zod';
  *     derived: { handle_lower: "lower(handle)" }       # SQL over SOURCE column names
  *     filter: { status: published }                    # column: value | [values] | null
  *     where: "banned_at IS NULL"                       # SQL predicate over source columns
+ * transport:                       # optional; default { kind: in-process }
+ *   kind: kafka                    # change events travel through Kafka (docs/kafka-debezium.md)
+ *   brokersEnv: KAFKA_BROKERS      # or brokers: [host:9092, ...]
+ *   topicPrefix: legacy            # topics <topicPrefix>.<schema>.<table> (Debezium topic.prefix)
+ *   groupId: strangler-cards       # consumer group of the apply side (default strangler-<name>)
+ *   format: json                   # json | json-with-schemas | unwrapped (ExtractNewRecordState)
+ *   capture: builtin               # builtin: this pipeline publishes; external: a Debezium
+ *                                  # connector writes the topics and only the apply side runs
  * ```
  */
 
@@ -63,6 +71,33 @@ const pipelineName = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, _ and -')
   .max(50);
 
+const inProcessTransport = z.strictObject({ kind: z.literal('in-process') });
+
+const kafkaTransport = z
+  .strictObject({
+    kind: z.literal('kafka'),
+    brokers: z.array(z.string().min(1)).min(1).optional(),
+    brokersEnv: z.string().min(1).optional(),
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, ., _ and - (Kafka topic rules)'),
+    groupId: z.string().min(1).optional(),
+    format: z.enum(['json', 'json-with-schemas', 'unwrapped']).default('json'),
+    capture: z.enum(['builtin', 'external']).default('builtin'),
+  })
+  .refine((t) => t.brokers !== undefined || t.brokersEnv !== undefined, {
+    message: 'give the Kafka brokers as brokers or brokersEnv',
+  })
+  .refine((t) => t.format !== 'unwrapped' || t.capture === 'external', {
+    message: 'format unwrapped is read-only: use it with capture: external',
+    path: ['format'],
+  });
+
+const transport = z.discriminatedUnion('kind', [inProcessTransport, kafkaTransport]);
+
+export type KafkaTransportDefinition = z.output<typeof kafkaTransport>;
+export type TransportDefinition = z.output<typeof transport>;
+
 export const pipelineDefinitionSchema = z.strictObject({
   name: pipelineName.optional(),
   source: database,
@@ -79,6 +114,7 @@ export const pipelineDefinitionSchema = z.strictObject({
   tables: z
     .record(identifier, tableMapping.nullable())
     .refine((tables) => Object.keys(tables).length > 0, { message: 'list at least one table' }),
+  transport: transport.default({ kind: 'in-process' }),
 });
 
 export type PipelineDefinitionInput = z.input<typeof pipelineDefinitionSchema>;
@@ -94,6 +130,8 @@ export interface PipelineDefinition {
   deadLetters: 'stop' | 'continue';
   snapshot: { chunkSize: number; enabled: boolean };
   tables: Record<string, TableMappingDefinition>;
+  /** How change events travel from capture to apply (default in-process). */
+  transport: TransportDefinition;
 }
 
 /** Validates a parsed definition; `fallbackName` (the file name) names it when `name` is absent. */
@@ -119,6 +157,7 @@ export function parsePipelineDefinition(
       deadLetters: value.deadLetters,
       snapshot: value.snapshot,
       tables,
+      transport: value.transport,
     },
   };
 }
