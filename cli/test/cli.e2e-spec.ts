@@ -3,7 +3,9 @@
  * temp copy of the example routes.yaml; one suite with a real facade and stub upstreams on
  * loopback, one with a canned admin plane for the shadow and status views.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -717,3 +719,48 @@ describe('strangler sync and contracts', () => {
     expect((await strangler(['contracts', 'run'])).code).toBe(2);
   });
 });
+
+const COMPILED = path.join(import.meta.dirname, '../../dist/cli/strangler.js');
+
+/** `npm test` builds first; a bare jest run without a build skips this. */
+(existsSync(COMPILED) ? describe : describe.skip)(
+  'the compiled entry (dist/cli/strangler.js)',
+  () => {
+    const spawn = (file: string, args: string[], cwd: string) =>
+      new Promise<Run>((resolve) => {
+        execFile(process.execPath, [file, ...args], { cwd }, (error, out, err) => {
+          resolve({ code: error ? Number(error.code ?? 1) : 0, out, err });
+        });
+      });
+
+    it('runs as a process (also through a symlink, as npm bin links it) with the exit codes', async () => {
+      const directory = await mkdtemp(path.join(tmpdir(), 'strangler-bin-'));
+      const example = await readFile(EXAMPLE_FILE, 'utf8');
+      await writeFile(path.join(directory, 'routes.yaml'), example);
+      await writeFile(
+        path.join(directory, 'bad.yaml'),
+        example.replace(FLIP_LINE, '    upstream: nowhere\n'),
+      );
+      const link = path.join(directory, 'strangler');
+      await symlink(COMPILED, link);
+
+      const good = await spawn(link, ['routes', 'validate', 'routes.yaml'], directory);
+      expect(good).toMatchObject({ code: 0, err: '' });
+      expect(good.out).toMatch(/^routes\.yaml: valid/);
+      const bad = await spawn(COMPILED, ['routes', 'validate', 'bad.yaml'], directory);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/^bad\.yaml:\d+:5 rules\[0\]\.upstream: unknown upstream "nowhere"/);
+      expect((await spawn(COMPILED, ['routes', 'nope'], directory)).code).toBe(2);
+      const flip = await spawn(
+        COMPILED,
+        ['routes', 'flip', 'cards-get-by-id', 'cards-service'],
+        directory,
+      );
+      expect(flip.code).toBe(0);
+      expect(await readFile(path.join(directory, 'routes.yaml'), 'utf8')).toBe(
+        example.replace(FLIP_LINE, '    upstream: cards-service # ← flip to cards-service\n'),
+      );
+      await rm(directory, { recursive: true, force: true });
+    });
+  },
+);
