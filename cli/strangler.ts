@@ -87,8 +87,7 @@ function exitCodeOf(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
       return EXIT_OK;
-    if (error.code === 'commander.help') return EXIT_OK;
-    // commander already printed the message
+    // Commander already printed the message, or the help (a bare `strangler routes` is a usage error).
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   if (error instanceof CliError) {

@@ -141,6 +141,9 @@ describe('strangler routes (offline, on a file)', () => {
     expect((await strangler(['routes', 'weight', 'cards', 'cards-service', '-f', file])).code).toBe(
       2,
     );
+    const bare = await strangler(['routes']);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('Usage: strangler routes');
     const help = await strangler(['routes', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toContain('explain');
