@@ -20,6 +20,15 @@ export interface PostgresCluster {
   stop(): Promise<void>;
 }
 
+/** A server this process started: it can also be stopped and started again with its data. */
+export interface EmbeddedPostgresCluster extends PostgresCluster {
+  readonly port: number;
+  /** Stops the server (fast shutdown: sessions end with 57P01) and keeps its data directory. */
+  stopServer(): Promise<void>;
+  /** Starts the stopped server again on the same port and data directory. */
+  startServer(): Promise<void>;
+}
+
 export interface EmbeddedPostgresOptions {
   /** TCP port; a free one is picked when absent. */
   port?: number;
@@ -40,7 +49,7 @@ const PASSWORD = 'postgres';
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
-): Promise<PostgresCluster> {
+): Promise<EmbeddedPostgresCluster> {
   const port = options.port ?? (await findFreePort());
   const suffix = options.persistent ? options.label : `${options.label}-${process.pid}-${port}`;
   const databaseDir = path.join(os.tmpdir(), `strangler-pg-${suffix}`);
@@ -53,7 +62,9 @@ export async function startEmbeddedPostgres(
     port,
     user: USER,
     password: PASSWORD,
-    persistent: options.persistent ?? false,
+    // Always kept by the library on stop (stopServer/startServer need it); `stop()` below
+    // removes the directory unless `options.persistent`.
+    persistent: true,
     createPostgresUser: true,
     postgresFlags: [
       '-c',
@@ -76,6 +87,9 @@ export async function startEmbeddedPostgres(
   const cluster = clusterAt(baseUrl);
   return {
     ...cluster,
+    port,
+    stopServer: () => server.stop(),
+    startServer: () => server.start(),
     stop: async () => {
       await server.stop();
       if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });

@@ -27,13 +27,31 @@ export const syncMetrics = {
   }),
   errors: new Counter({
     name: 'strangler_sync_errors_total',
-    help: 'Errors that stopped or restarted a pipeline.',
+    help: 'Errors that stopped a pipeline or interrupted a target transaction (retried).',
     labelNames: ['pipeline'] as const,
     registers: [syncMetricsRegistry],
   }),
   lagBytes: new Gauge({
     name: 'strangler_sync_lag_bytes',
     help: "WAL bytes between the source's current position and the slot's confirmed position.",
+    labelNames: ['pipeline'] as const,
+    registers: [syncMetricsRegistry],
+  }),
+  lagSeconds: new Gauge({
+    name: 'strangler_sync_lag_seconds',
+    help: 'Seconds since the commit of the oldest source transaction received and not yet committed in the target (0 when caught up).',
+    labelNames: ['pipeline'] as const,
+    registers: [syncMetricsRegistry],
+  }),
+  eventsPerSecond: new Gauge({
+    name: 'strangler_sync_events_per_second',
+    help: 'Change events handled per second over the last 10 s (the rate of strangler_sync_events_total).',
+    labelNames: ['pipeline'] as const,
+    registers: [syncMetricsRegistry],
+  }),
+  targetReconnects: new Counter({
+    name: 'strangler_sync_target_reconnects_total',
+    help: 'Attempts to reconnect to the target database after a transient failure.',
     labelNames: ['pipeline'] as const,
     registers: [syncMetricsRegistry],
   }),

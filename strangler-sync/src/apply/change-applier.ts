@@ -93,11 +93,12 @@ export class ChangeApplier {
       await client.query('RELEASE SAVEPOINT strangler_event');
       return outcome;
     } catch (error) {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      // Deadlocks, serialization failures, lost connections: not the event's fault, never
+      // dead-lettered (and a lost connection cannot roll back to the savepoint anyway).
+      if (isTransient(cause)) throw cause;
       await client.query('ROLLBACK TO SAVEPOINT strangler_event');
       await client.query('RELEASE SAVEPOINT strangler_event');
-      const cause = error instanceof Error ? error : new Error(String(error));
-      // Deadlocks, serialization failures, lost connections: not the event's fault.
-      if (isTransient(cause)) throw cause;
       if (this.options.deadLetters === 'stop') throw new DeadLetterStopError(event, cause);
       await this.writeDeadLetter(client, event, cause);
       return 'dead-lettered';
@@ -487,17 +488,46 @@ function keyChanged(before: Row, key: Row, mapping: CompiledTableMapping): boole
   );
 }
 
-/** SQLSTATE classes/codes worth retrying rather than dead-lettering. */
+/**
+ * Errors worth retrying rather than dead-lettering: SQLSTATEs for deadlocks, serialization and
+ * lock failures, class 08 (connection exceptions) and 57 (operator intervention: 57P01 admin
+ * shutdown, 57P03 cannot connect now), and the socket-level failures node-postgres reports
+ * without a SQLSTATE (connection refused, reset or terminated, a client no longer queryable).
+ */
 export function isTransient(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? '';
-  return (
-    code === '40001' || // serialization_failure
-    code === '40P01' || // deadlock_detected
-    code === '55P03' || // lock_not_available
-    code.startsWith('08') || // connection exceptions
-    code.startsWith('57') // operator intervention (shutdown, cancel)
-  );
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (
+      code === '40001' || // serialization_failure
+      code === '40P01' || // deadlock_detected
+      code === '55P03' || // lock_not_available
+      code.startsWith('08') || // connection exceptions
+      code.startsWith('57') || // operator intervention (shutdown, cancel)
+      SOCKET_ERRORS.has(code)
+    )
+      return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return false; // any other SQLSTATE is about the data
+  }
+  const message = error instanceof Error ? error.message : '';
+  return CONNECTION_MESSAGES.some((pattern) => pattern.test(message));
 }
+
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+const CONNECTION_MESSAGES = [
+  /^Connection terminated/, // node-postgres: the server closed the socket
+  /is not queryable/, // node-postgres: a client whose connection already failed
+  /^timeout expired$/, // node-postgres: connectionTimeoutMillis
+  /^terminating connection/, // server messages when the SQLSTATE was lost
+];
 
 function toParam(value: ColumnValue | undefined): string | number | boolean | null {
   return value === undefined ? null : value;

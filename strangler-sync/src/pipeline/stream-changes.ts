@@ -1,8 +1,8 @@
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier.js';
 import { TargetBatch } from '../apply/target-batch.js';
 import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
+import { TargetConnection, type TargetRetryOptions } from '../apply/target-connection.js';
 import {
   beginTransaction,
   changeEventsFrom,
@@ -31,6 +31,8 @@ export interface StreamChangesOptions {
   /** Change events per target transaction, at most, counted at source commits (default 5000). */
   maxBatchEvents?: number;
   onCommitted?: (appliedLsn: Lsn) => void;
+  /** Reconnect-with-backoff bounds for a target outage (see TargetConnection). */
+  targetRetry?: TargetRetryOptions;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface StreamChangesOptions {
  */
 export class ChangeStreamer {
   private readonly stream: PgoutputStream;
-  private readonly target: pg.Client;
+  private readonly target: TargetConnection;
   private stopRequested = false;
   private appliedLsn: Lsn;
   private lastAckedLsn: Lsn = '0/0';
@@ -61,7 +63,11 @@ export class ChangeStreamer {
       publication: options.publication,
       startLsn: options.startLsn,
     });
-    this.target = new pg.Client({ connectionString: options.targetUrl });
+    this.target = new TargetConnection(options.targetUrl, {
+      logger: options.logger,
+      pipeline: options.pipeline,
+      retry: options.targetRetry,
+    });
   }
 
   get applied(): Lsn {
@@ -71,7 +77,6 @@ export class ChangeStreamer {
   /** Connects and starts streaming; `done` settles when it ends (stop or failure). */
   async start(): Promise<{ done: Promise<void> }> {
     await this.target.connect();
-    await this.target.query(`SET TIME ZONE 'UTC'`);
     try {
       await this.stream.start();
     } catch (error) {
@@ -118,9 +123,9 @@ export class ChangeStreamer {
     const flush = async () => {
       const committed = pending;
       if (batch.open && committed) {
-        await batch.commit(() =>
+        await batch.commit((client) =>
           recordAppliedCommit(
-            this.target,
+            client,
             this.options.targetSchema,
             pipeline,
             committed.endLsn,
