@@ -8,9 +8,10 @@ import {
   startProgrammableUpstream,
   type ProgrammableUpstream,
 } from './support/programmable-upstream.js';
+import { PROXY_CORES } from './support/proxy-cores.js';
 import { startRoutesFixture, type RoutesFixture } from './support/routes-fixture.js';
 
-describe('shadow traffic (real stub upstreams)', () => {
+describe.each(PROXY_CORES)('%s core: shadow traffic', (_core, createCore) => {
   let legacy: ProgrammableUpstream;
   let candidate: ProgrammableUpstream;
   let fixture: RoutesFixture;
@@ -38,7 +39,8 @@ describe('shadow traffic (real stub upstreams)', () => {
       answer.tags = ['c', 'a', 'b']; // declared unordered
       res.end(JSON.stringify(answer));
     };
-    fixture = await startRoutesFixture(`version: 1
+    fixture = await startRoutesFixture(
+      `version: 1
 upstreams:
   legacy: { url: ${legacy.url} }
   cards-service: { url: ${candidate.url} }
@@ -60,7 +62,9 @@ rules:
     shadow: { upstream: cards-service, sideEffectFree: true, maxBodyBytes: 16 }
 default:
   upstream: legacy
-`);
+`,
+      { createCore },
+    );
   });
   afterAll(async () => {
     await fixture.close();
