@@ -42,3 +42,27 @@ export type {
   ProxyCore,
   ProxyCoreOptions,
 } from './proxy/proxy-core.js';
+export { FacadeMetrics, statusClass } from './observability/metrics.js';
+export { traceContextFor, type TraceContext } from './observability/trace-context.js';
+export { stickyBucket, stickyKey, bearerUser, BUCKETS } from './routing/sticky-bucket.js';
+export { chooseUpstream, type UpstreamChoice } from './routing/choose-upstream.js';
+export {
+  CircuitBreaker,
+  CircuitBreakers,
+  type CircuitState,
+} from './resilience/circuit-breaker.js';
+export { RetryBudgets } from './resilience/retry-budget.js';
+export {
+  RolloutController,
+  type RolloutDecision,
+  type RolloutStatus,
+} from './rollout/rollout-controller.js';
+export { ShadowRecorder } from './shadow/shadow-recorder.js';
+export { ShadowDispatcher } from './shadow/shadow-dispatcher.js';
+export { explainRequest } from './admin/explain-request.js';
+export type {
+  CompiledCanary,
+  CompiledFallback,
+  CompiledShadow,
+  StickyKind,
+} from './rules/compile-rules.js';
