@@ -14,6 +14,8 @@ import type { ForwardFailure, OutgoingRequest, ProxyCore } from './proxy-core.js
 import { createProxyHandler } from './proxy-server.js';
 
 const ROUTES = `version: 1
+settings:
+  limits: { maxRequestBodyBytes: 100 }
 upstreams:
   legacy: { url: http://127.0.0.1:3001 }
   cards-service: { url: http://127.0.0.1:3002 }
@@ -185,6 +187,42 @@ describe('proxy pipeline', () => {
       message: 'too slow',
       upstream: 'cards-service',
       requestId: 'r-4',
+    });
+  });
+
+  it('drops internal headers of an untrusted client and keeps a valid traceparent', async () => {
+    const { req, res } = fakeExchange('/cards/1', [
+      'X-Strangler-Cohort',
+      'staff',
+      'X-Strangler-Upstream',
+      'legacy',
+      'traceparent',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    ]);
+    handler()(req, res);
+    await settle();
+    const outgoing = forwarded[0];
+    expect(outgoing?.upstream.name).toBe('cards-service'); // the selector was ignored
+    const names = (outgoing?.headers ?? []).filter((_, index) => index % 2 === 0);
+    expect(names).not.toContain('X-Strangler-Cohort');
+    expect(names).not.toContain('X-Strangler-Upstream');
+    const traceparent = outgoing?.headers[outgoing.headers.indexOf('traceparent') + 1];
+    expect(traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  });
+
+  it('refuses a declared body over maxRequestBodyBytes with 413 before the core', async () => {
+    const { req, res, written } = fakeExchange(
+      '/cards',
+      ['Content-Length', '101', 'X-Request-Id', 'r-5'],
+      'POST',
+    );
+    handler()(req, res);
+    await settle();
+    expect(forwarded).toHaveLength(0);
+    expect(written.status).toBe(413);
+    expect(JSON.parse(written.body ?? '')).toMatchObject({
+      error: 'payload_too_large',
+      requestId: 'r-5',
     });
   });
 });
