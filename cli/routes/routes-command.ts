@@ -90,25 +90,26 @@ export function addRoutesCommand(
       explainRoute({ ...options, admin: adminOption(options.admin) }, io),
     );
 
-  const editCommand = (name: string, description: string): Command =>
-    routes
-      .command(name)
-      .description(description)
+  /** The options every editing command takes. */
+  const withEditOptions = (command: Command): Command =>
+    command
       .option('-f, --file <file>', FILE_HELP)
+      .option('--dry-run', 'validate and show the diff, write nothing')
       .option('--admin [url]', WAIT_HELP)
       .option('--wait <ms>', 'how long --admin waits', positiveInt, 5000);
-  const editOptions = (
-    options: EditOptions & { admin?: string | true; wait: number },
-  ): EditOptions => ({
+  const editCommand = (name: string, description: string): Command =>
+    withEditOptions(routes.command(name).description(description));
+  const editOptions = (options: RawEditOptions): EditOptions => ({
     ...(options.file !== undefined && { file: options.file }),
     ...(options.admin !== undefined && { admin: adminOption(options.admin) }),
+    dryRun: options.dryRun === true,
     waitMs: options.wait,
   });
 
   editCommand('flip', 'send a rule to another upstream (its primary)')
     .argument('<rule>', "rule name (or the default rule's name)")
     .argument('<upstream>', 'upstream name')
-    .action((rule: string, upstream: string, options: EditOptions & { wait: number }) =>
+    .action((rule: string, upstream: string, options: RawEditOptions) =>
       editRoutes(editOptions(options), io, `${rule} → ${upstream}`, (rules) =>
         rules.setUpstream(rule, upstream),
       ),
@@ -119,12 +120,7 @@ export function addRoutesCommand(
     .argument('<upstream>', 'canary upstream, or "off" to remove the canary')
     .argument('[percent]', '0..100, decimals allowed', parsePercent)
     .action(
-      (
-        rule: string,
-        upstream: string,
-        percent: number | undefined,
-        options: EditOptions & { wait: number },
-      ) => {
+      (rule: string, upstream: string, percent: number | undefined, options: RawEditOptions) => {
         if (upstream === 'off' && percent === undefined) {
           return editRoutes(editOptions(options), io, `${rule}: no canary`, (rules) =>
             rules.clearCanary(rule),
@@ -145,36 +141,26 @@ export function addRoutesCommand(
   const shadow = routes
     .command('shadow')
     .description("copy a rule's requests to another upstream and compare the answers");
-  shadow
-    .command('start')
-    .description('start (or change) shadowing of a rule')
-    .argument('<rule>', 'rule name')
-    .argument('<upstream>', 'shadow upstream')
-    .option('--percent <percent>', 'share of requests shadowed', parsePercent, 100)
-    .option('-f, --file <file>', FILE_HELP)
-    .option('--admin [url]', WAIT_HELP)
-    .option('--wait <ms>', 'how long --admin waits', positiveInt, 5000)
-    .action(
-      (rule: string, upstream: string, options: EditOptions & { percent: number; wait: number }) =>
-        editRoutes(
-          editOptions(options),
-          io,
-          `${rule}: shadow ${options.percent}% → ${upstream}`,
-          (rules) => rules.setShadow(rule, { upstream, percent: options.percent }),
-        ),
-    );
-  shadow
-    .command('stop')
-    .description('stop shadowing a rule')
-    .argument('<rule>', 'rule name')
-    .option('-f, --file <file>', FILE_HELP)
-    .option('--admin [url]', WAIT_HELP)
-    .option('--wait <ms>', 'how long --admin waits', positiveInt, 5000)
-    .action((rule: string, options: EditOptions & { wait: number }) =>
-      editRoutes(editOptions(options), io, `${rule}: no shadow`, (rules) =>
-        rules.clearShadow(rule),
-      ),
-    );
+  withEditOptions(
+    shadow
+      .command('start')
+      .description('start (or change) shadowing of a rule')
+      .argument('<rule>', 'rule name')
+      .argument('<upstream>', 'shadow upstream')
+      .option('--percent <percent>', 'share of requests shadowed', parsePercent, 100),
+  ).action((rule: string, upstream: string, options: RawEditOptions & { percent: number }) =>
+    editRoutes(
+      editOptions(options),
+      io,
+      `${rule}: shadow ${options.percent}% → ${upstream}`,
+      (rules) => rules.setShadow(rule, { upstream, percent: options.percent }),
+    ),
+  );
+  withEditOptions(
+    shadow.command('stop').description('stop shadowing a rule').argument('<rule>', 'rule name'),
+  ).action((rule: string, options: RawEditOptions) =>
+    editRoutes(editOptions(options), io, `${rule}: no shadow`, (rules) => rules.clearShadow(rule)),
+  );
 
   routes
     .command('diffs')
@@ -193,6 +179,14 @@ export function addRoutesCommand(
     .action((options: StatusOptions) => showStatus(options, io));
 
   return routes;
+}
+
+/** What commander hands an editing command's action. */
+interface RawEditOptions {
+  readonly file?: string;
+  readonly dryRun?: boolean;
+  readonly admin?: string | true;
+  readonly wait: number;
 }
 
 /** `--admin` alone means "the default admin URL" (empty string → resolved by adminClient). */

@@ -388,6 +388,35 @@ describe('strangler routes (offline, on a file)', () => {
     });
   });
 
+  it('--dry-run validates and shows the diff without writing', async () => {
+    const run = await strangler([
+      'routes',
+      'weight',
+      'cards',
+      'cards-service',
+      '5',
+      '--dry-run',
+      '-f',
+      file,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`${file}: cards: 5% → cards-service (dry run: valid, not written)\n`);
+    expect(run.out).toContain('+     canary:\n');
+    const refused = await strangler([
+      'routes',
+      'weight',
+      'cards',
+      'cards-svc',
+      '5',
+      '--dry-run',
+      '-f',
+      file,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/rules\[1\]\.canary\.upstream: unknown upstream "cards-svc"/);
+    expect(await readFile(file, 'utf8')).toBe(example);
+  });
+
   it('editing a missing file is exit 1 with a short message', async () => {
     const run = await strangler(
       ['routes', 'flip', 'cards', 'legacy', '-f', 'nope.yaml'],
