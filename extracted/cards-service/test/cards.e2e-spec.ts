@@ -261,7 +261,15 @@ describe('cards-service HTTP contract', () => {
     it.each([
       ['pageSize=101', ['pageSize must not be greater than 100']],
       ['page=0', ['page must not be less than 1']],
-      ['page=abc', ['page must not be less than 1', 'page must be an integer number']],
+      [
+        'page=abc',
+        [
+          'page must not be greater than 1000000',
+          'page must not be less than 1',
+          'page must be an integer number',
+        ],
+      ],
+      ['page=1000001', ['page must not be greater than 1000000']],
       ['authorId=nope', ['authorId must be a UUID']],
       ['tag=' + 'x'.repeat(41), ['tag must be shorter than or equal to 40 characters']],
       ['sort=title', ['property sort should not exist']],
