@@ -225,6 +225,17 @@ describe('operating the facade', () => {
     });
   });
 
+  it('closes the connection of a client that never finishes its body (requestTimeoutMs)', async () => {
+    const socket = connect(fixture.facade.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a part');
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.resume();
+    await eventually(() => (closed ? true : undefined), 5_000);
+    expect(closed).toBe(true);
+  });
+
   it('serves a burst of concurrent requests while routes.yaml flips back and forth: zero failures', async () => {
     const texts = [
       routes(legacy.url, cards.url, 'legacy'),
