@@ -51,7 +51,7 @@ export interface AdminServerOptions {
 }
 
 type Reply = { status: number; body: unknown; text?: string; contentType?: string };
-type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<Reply> | Reply;
+type Handler = (req: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
 const MAX_BODY = 64 * 1024;
 
@@ -212,26 +212,26 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
     if (method !== 'GET' && method !== 'HEAD') {
       throw new HttpError(405, { error: 'method_not_allowed' });
     }
-    return read(req, url, []);
+    return read(req, url);
   };
 
   return createServer((req, res) => {
     route(req).then(
-      (reply) => send(res, reply, req.method === 'PUT' || req.method === 'DELETE'),
+      (reply) => send(res, reply),
       (error: unknown) => {
         if (error instanceof HttpError) {
           if (error.status === 405) res.setHeader('allow', 'GET, HEAD');
           if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
-          send(res, { status: error.status, body: error.body }, false);
+          send(res, { status: error.status, body: error.body });
         } else {
-          send(res, { status: 500, body: { error: 'internal', message: String(error) } }, false);
+          send(res, { status: 500, body: { error: 'internal', message: String(error) } });
         }
       },
     );
   });
 }
 
-function send(res: ServerResponse, reply: Reply, _mutation: boolean): void {
+function send(res: ServerResponse, reply: Reply): void {
   const payload = reply.text ?? JSON.stringify(reply.body, null, 2) + '\n';
   res.writeHead(reply.status, {
     'content-type': reply.contentType ?? 'application/json; charset=utf-8',
