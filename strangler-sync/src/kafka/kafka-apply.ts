@@ -155,7 +155,8 @@ export class KafkaChangeApplier {
     await this.pool.end().catch(() => undefined);
   }
 
-  private async ensureTopics(): Promise<void> {
+  /** Creates missing topics (broker defaults) and waits until every partition has a leader. */
+  private async ensureTopics(timeoutMs = 30_000): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -163,11 +164,26 @@ export class KafkaChangeApplier {
       const missing = this.topics.filter((t) => !existing.has(t));
       if (missing.length > 0)
         await admin
-          .createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true })
+          .createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: false })
           .catch((error: unknown) => {
             // Created meanwhile by the connector or another member: fine.
             if (!/already exists/i.test(String(error))) throw error;
           });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          const { topics } = await admin.fetchTopicMetadata({ topics: this.topics });
+          if (
+            topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+          )
+            return;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+        if (Date.now() > deadline)
+          throw new Error(`topics ${this.topics.join(', ')} have no leaders`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } finally {
       await admin.disconnect();
     }
