@@ -9,8 +9,12 @@ import type { PipelineDefinition } from './pipeline-definition/pipeline-definiti
 import { backfillTable } from './pipeline/backfill-table.js';
 import { pruneTombstones } from './pipeline/prune-tombstones.js';
 import {
-  dropPipelineSource,
   readPipelineStatus,
+  requestStop,
+  type PipelineStatus,
+} from './pipeline/pipeline-control.js';
+import {
+  dropPipelineSource,
   startPipeline,
   type PipelineProgress,
 } from './pipeline/start-pipeline.js';
@@ -20,7 +24,8 @@ import { formatVerifyReport, verifyPipeline } from './verify/verify-pipeline.js'
  * `strangler-sync`: run and inspect change data capture pipelines.
  *
  *   strangler-sync start <pipeline>             initial load if needed, then stream (Ctrl-C stops)
- *   strangler-sync status <pipeline>            slot position, applied position, lag, dead letters
+ *   strangler-sync status <pipeline>            state, lag (bytes and seconds), events/s, dead letters
+ *   strangler-sync stop <pipeline>              stop the running pipeline cleanly (the slot stays)
  *   strangler-sync verify <pipeline>            compare source and target under the mapping
  *   strangler-sync backfill <pipeline> <table>  copy one table again (safe while streaming)
  *   strangler-sync prune <pipeline>             delete tombstones nothing can need any more
@@ -57,6 +62,41 @@ function formatDuration(seconds: number | null): string {
   if (seconds === null) return '?';
   if (seconds < 60) return `${seconds}s`;
   return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-';
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${bytes} bytes (${value.toFixed(1)} ${units[unit]})`;
+}
+
+/** `status` as text: one `name value` line per field. */
+export function formatStatus(status: PipelineStatus): string {
+  const slot = status.slot;
+  const lagSeconds =
+    status.lagSeconds === null || status.lagSeconds === undefined
+      ? '-'
+      : `${status.lagSeconds.toFixed(1)} s`;
+  const applied = status.appliedLsn
+    ? `${status.appliedLsn}${status.appliedSourceTime ? ` (source commit ${status.appliedSourceTime})` : ''}`
+    : '-';
+  return [
+    `pipeline      ${status.pipeline}`,
+    `state         ${status.phase}${status.stopRequested ? ' (stop requested)' : ''}`,
+    `slot          ${slot ? `${slot.slot} ${slot.active ? `active (server pid ${slot.activePid ?? '?'})` : 'inactive'}` : 'missing'}`,
+    `confirmed     ${slot?.confirmedFlushLsn ?? '-'}`,
+    `applied       ${applied}`,
+    `lag           ${formatBytes(status.lagBytes ?? slot?.lagBytes)}, ${lagSeconds}`,
+    `events/s      ${status.eventsPerSecond === null || status.eventsPerSecond === undefined ? '- (not running)' : `${status.eventsPerSecond} (last 10 s)`}`,
+    `dead letters  ${status.deadLetters}`,
+  ].join('\n');
 }
 
 /** Snapshot progress on stderr, at most once a second per table (and when a table is done). */
@@ -132,25 +172,39 @@ export function buildCli(): Command {
 
   program
     .command('status <pipeline>')
-    .description('slot, applied position, lag and dead letters')
+    .description('state, slot, applied position, lag in bytes and seconds, events/s, dead letters')
     .option('--json', 'print JSON')
     .action(async (pipeline: string, options: { json?: boolean }) => {
       const status = await readPipelineStatus(await load(pipeline), urls());
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-        return;
-      }
-      const slot = status.slot;
       process.stdout.write(
-        [
-          `pipeline     ${status.pipeline} (${status.phase})`,
-          `slot         ${slot ? `${slot.slot} ${slot.active ? 'active' : 'inactive'}` : 'missing'}`,
-          `confirmed    ${slot?.confirmedFlushLsn ?? '-'}`,
-          `applied      ${status.appliedLsn ?? '-'}`,
-          `lag          ${slot?.lagBytes ?? '-'} bytes`,
-          `dead letters ${status.deadLetters}`,
-        ].join('\n') + '\n',
+        options.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`,
       );
+    });
+
+  program
+    .command('stop <pipeline>')
+    .description(
+      'stop the running pipeline at a transaction boundary (it checks a stop flag every second); ' +
+        'the slot stays, so start resumes',
+    )
+    .option('--timeout <seconds>', 'how long to wait for it to stop', positiveInt, 30)
+    .option('--no-terminate', 'after the timeout, do not terminate its replication connection')
+    .action(async (pipeline: string, options: { timeout: number; terminate: boolean }) => {
+      const definition = await load(pipeline);
+      const outcome = await requestStop(definition, urls(), {
+        timeoutMs: options.timeout * 1000,
+        terminate: options.terminate,
+      });
+      const messages: Record<typeof outcome, string> = {
+        stopped: `${definition.name}: stopped (slot ${definition.slot} kept: start resumes from it)`,
+        'not-running': `${definition.name}: not running (slot ${definition.slot} is not in use)`,
+        terminated:
+          `${definition.name}: did not stop within ${options.timeout} s; its replication ` +
+          'connection was terminated (what it had not committed is replayed on the next start)',
+        timeout: `${definition.name}: still running after ${options.timeout} s (stop flag left set)`,
+      };
+      process.stdout.write(`${messages[outcome]}\n`);
+      if (outcome === 'timeout') process.exitCode = 1;
     });
 
   program

@@ -15,12 +15,16 @@ import { qualified } from '../mapping/table-mapping.js';
  *   changes committed here; written in the same target transaction as the changes.
  * - `_strangler_snapshot_progress`: per pipeline and source table, how far the initial load got.
  * - `_strangler_dead_letters`: events that could not be applied, with the error.
+ * - `_strangler_pipeline_runtime`: per pipeline, what the running process last reported (events
+ *   per second, lag seconds, when) and the stop flag `strangler-sync stop` sets. Apart from the
+ *   state table so the once-a-second report never waits on a batch's row lock.
  */
 export interface SyncTables {
   versions: string;
   state: string;
   progress: string;
   deadLetters: string;
+  runtime: string;
 }
 
 export function syncTables(schema: string): SyncTables {
@@ -29,6 +33,7 @@ export function syncTables(schema: string): SyncTables {
     state: qualified(schema, '_strangler_sync_state'),
     progress: qualified(schema, '_strangler_snapshot_progress'),
     deadLetters: qualified(schema, '_strangler_dead_letters'),
+    runtime: qualified(schema, '_strangler_pipeline_runtime'),
   };
 }
 
@@ -76,6 +81,15 @@ export async function ensureSyncTables(client: pg.ClientBase, schema: string): P
         event jsonb NOT NULL,
         error text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${t.runtime} (
+        pipeline text PRIMARY KEY,
+        started_at timestamptz,
+        reported_at timestamptz,
+        events_per_second double precision,
+        lag_seconds double precision,
+        stop_requested_at timestamptz
       )`);
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['strangler-sync-bookkeeping']);

@@ -5,8 +5,8 @@ import {
   readSyncState,
   syncTables,
   writeSyncState,
-  type SyncState,
 } from '../apply/sync-bookkeeping.js';
+import type { TargetRetryOptions } from '../apply/target-connection.js';
 import {
   createSlotWithSnapshot,
   dropPublication,
@@ -29,6 +29,13 @@ import {
   type PipelineUrls,
 } from './pipeline-connections.js';
 import { ChangeStreamer } from './stream-changes.js';
+import {
+  readPipelineStatus,
+  startRuntimeReporter,
+  type PipelineStatus,
+} from './pipeline-control.js';
+
+export { readPipelineStatus, type PipelineStatus } from './pipeline-control.js';
 
 export type PipelineProgress =
   SnapshotProgress | { phase: 'streaming'; pipeline: string; appliedLsn: Lsn };
@@ -36,16 +43,8 @@ export type PipelineProgress =
 export interface StartPipelineOptions extends PipelineUrls {
   onProgress?: (progress: PipelineProgress) => void;
   logger?: Logger;
-}
-
-export interface PipelineStatus {
-  pipeline: string;
-  phase: 'starting' | 'snapshot' | 'streaming' | 'stopped' | 'failed';
-  /** Commit end LSN of the last source transaction committed in the target. */
-  appliedLsn: Lsn | null;
-  slot: SlotInfo | null;
-  deadLetters: number;
-  error: string | null;
+  /** How long a target outage may last before the pipeline fails (default 30 s), and backoff. */
+  targetRetry?: TargetRetryOptions;
 }
 
 export interface RunningPipeline {
@@ -71,6 +70,7 @@ export async function startPipeline(
   const pipeline = definition.name;
   const schema = definition.target.schema;
   let phase: PipelineStatus['phase'] = 'starting';
+  const startedAt = new Date();
   let failure: Error | null = null;
 
   const source = await connect(sourceUrl);
@@ -193,6 +193,7 @@ export async function startPipeline(
       applier,
       logger,
       onCommitted: (lsn) => options.onProgress?.({ phase: 'streaming', pipeline, appliedLsn: lsn }),
+      targetRetry: options.targetRetry,
     });
   } catch (error) {
     await source.end();
@@ -216,6 +217,15 @@ export async function startPipeline(
     );
   }, 5000);
   lagTimer.unref();
+  // Events/s and lag seconds for `status` and the metrics; the stop flag of `strangler-sync stop`.
+  const reporter = startRuntimeReporter({
+    pipeline,
+    targetUrl,
+    targetSchema: schema,
+    logger,
+    startedAt,
+    onStopRequested: () => void streamer.stop().catch(() => undefined),
+  });
 
   const done = running.done.then(
     () => {
@@ -232,6 +242,7 @@ export async function startPipeline(
     .catch(() => undefined)
     .finally(async () => {
       clearInterval(lagTimer);
+      await reporter.close();
       await source.end().catch(() => undefined);
     });
 
@@ -286,43 +297,6 @@ async function waitForInactiveSlot(
       throw new Error(`replication slot ${slot} is in use by server process ${info.activePid}`);
     logger.info({ slot, pid: info.activePid }, 'waiting for the slot to be released');
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** The pipeline's state as the databases record it (also when it is not running). */
-export async function readPipelineStatus(
-  definition: PipelineDefinition,
-  urls: PipelineUrls,
-): Promise<PipelineStatus> {
-  const { sourceUrl, targetUrl } = resolveUrls(definition, urls);
-  const source = await connect(sourceUrl);
-  const target = await connect(targetUrl);
-  try {
-    const slot = await readSlot(source, definition.slot);
-    let state: SyncState | null = null;
-    let deadLetters = 0;
-    const exists = await target.query(`SELECT to_regclass($1) AS t`, [
-      syncTables(definition.target.schema).state,
-    ]);
-    if ((exists.rows[0] as { t: string | null }).t) {
-      state = await readSyncState(target, definition.target.schema, definition.name);
-      const count = await target.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM ${syncTables(definition.target.schema).deadLetters} WHERE pipeline = $1`,
-        [definition.name],
-      );
-      deadLetters = Number(count.rows[0]?.n ?? 0);
-    }
-    return {
-      pipeline: definition.name,
-      phase: state ? (slot?.active ? state.phase : 'stopped') : 'stopped',
-      appliedLsn: state?.appliedLsn ?? null,
-      slot,
-      deadLetters,
-      error: null,
-    };
-  } finally {
-    await source.end();
-    await target.end();
   }
 }
 
