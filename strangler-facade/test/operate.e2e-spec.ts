@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 
 import { eventually, send } from './support/http-client.js';
 import {
+  jsonAnswer,
   startProgrammableUpstream,
   type ProgrammableUpstream,
 } from './support/programmable-upstream.js';
@@ -41,6 +42,9 @@ describe('operating the facade', () => {
     legacy = await startProgrammableUpstream('legacy');
     cards = await startProgrammableUpstream('cards-service');
     fixture = await startRoutesFixture(routes(legacy.url, cards.url), { adminToken: TOKEN });
+  });
+  afterEach(() => {
+    legacy.handler = jsonAnswer('legacy');
   });
   afterAll(async () => {
     await fixture.close();
@@ -234,6 +238,32 @@ describe('operating the facade', () => {
     socket.resume();
     await eventually(() => (closed ? true : undefined), 5_000);
     expect(closed).toBe(true);
+  });
+
+  it('cuts a client that stops reading a large response, and the upstream stream with it', async () => {
+    let upstreamClosedEarly = false;
+    legacy.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const pump = (): void => {
+        while (res.write(chunk));
+      };
+      res.on('drain', pump);
+      res.on('close', () => (upstreamClosedEarly = !res.writableFinished));
+      pump();
+    };
+    const socket = connect(fixture.facade.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.write('GET /download HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause(); // never reads: buffers fill, nothing moves
+    // the facade gives up on the stalled exchange: the upstream stream is cut...
+    await eventually(() => (upstreamClosedEarly ? true : undefined), 10_000);
+    // ...and so is the client connection (seen once the client reads what was buffered)
+    socket.resume();
+    await eventually(() => (closed ? true : undefined), 10_000);
+    socket.destroy();
   });
 
   it('serves a burst of concurrent requests while routes.yaml flips back and forth: zero failures', async () => {

@@ -377,6 +377,10 @@ export function applyServerLimits(server: Server, table: CompiledRuleTable): voi
   server.requestTimeout = limits.requestTimeoutMs;
   server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Inactivity of a connection while a request is served: a client that stops reading a
+  // response (or an exchange that stalls) is cut after this long instead of holding the
+  // upstream connection forever. Set new connections' timeout; reloads apply to new ones.
+  server.timeout = limits.requestTimeoutMs;
 }
 
 export function createProxyServer(options: ProxyServerOptions): Server {
