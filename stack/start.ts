@@ -11,6 +11,7 @@
  * 6. Ctrl-C stops the processes and the embedded PostgreSQL (nothing left running).
  */
 import path from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { runCardsMigrations } from '../extracted/cards-service/src/database/run-migrations.js';
 import { runLegacyMigrations } from '../legacy-monolith/src/database/run-migrations.js';
@@ -58,12 +59,32 @@ async function openDatabases(config: StackConfig): Promise<Databases> {
   return { cluster, legacyUrl, cardsUrl };
 }
 
+/** Change data capture reads the WAL through a logical slot: refuse early, saying how to fix it. */
+async function requireLogicalWal(legacyUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: legacyUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level');
+    const level = rows[0]?.wal_level;
+    if (level !== 'logical') {
+      throw new Error(
+        `the legacy database's server runs with wal_level=${level}; the cards sync needs logical ` +
+          'decoding. Run ALTER SYSTEM SET wal_level = logical; and restart that server, or unset ' +
+          'STRANGLER_PG_URL / LEGACY_DATABASE_URL to use the embedded PostgreSQL.',
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 async function created(cluster: PostgresCluster, name: string): Promise<string> {
   await cluster.ensureDatabase(name);
   return cluster.databaseUrl(name);
 }
 
 async function prepareData(config: StackConfig, db: Databases): Promise<SeedSummary> {
+  await requireLogicalWal(db.legacyUrl);
   log('migrating the legacy database');
   await runLegacyMigrations(db.legacyUrl);
   log('migrating the cards-service database');
