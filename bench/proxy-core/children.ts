@@ -1,5 +1,6 @@
 /** Spawning and talking to the benchmark's child processes (upstream, proxies, load generator). */
 import { ChildProcess, fork } from 'node:child_process';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcStats, isRecord } from './common.js';
 
@@ -10,6 +11,12 @@ export interface LoadOptions {
   overallRate?: number;
   /** 'autocannon' (default) or 'paced' (open-loop, evenly spaced; needs overallRate). */
   mode?: 'autocannon' | 'paced';
+  /**
+   * Optional header sent with a value rotating over `varyHeaderKeys` (default 1000) distinct
+   * keys, e.g. a user id for a sticky weighted split (bench/facade).
+   */
+  varyHeader?: string;
+  varyHeaderKeys?: number;
 }
 
 export interface LoadResult {
@@ -39,14 +46,18 @@ export interface Child {
 /** Optional CPU pinning (`taskset -c <cpus>`), see run.ts --pin. */
 export interface Placement {
   cpus?: string;
+  /** Extra node flags for the child (e.g. `--cpu-prof`), after `--expose-gc`. */
+  execArgv?: string[];
 }
 
+/** A script beside this file, or an absolute path (other benchmarks' children). */
 function script(name: string): string {
+  if (isAbsolute(name)) return name;
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
 function forkScript(name: string, args: string[], placement: Placement): ChildProcess {
-  const execArgv = ['--expose-gc'];
+  const execArgv = ['--expose-gc', ...(placement.execArgv ?? [])];
   if (placement.cpus === undefined) {
     return fork(script(name), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }

@@ -27,6 +27,7 @@ interface AutocannonResult {
 
 interface AutocannonOptions {
   url: string;
+  requests?: { setupRequest: (req: { headers?: Record<string, string> }) => unknown }[];
   connections: number;
   pipelining: number;
   duration: number;
@@ -62,7 +63,20 @@ function summarize(samples: Float64Array): LoadResult['latencyMs'] {
   };
 }
 
+/** Headers for the next request: `varyHeader` rotating over `varyHeaderKeys` values. */
+function headerRotation(opts: LoadOptions): () => Record<string, string> {
+  const name = opts.varyHeader;
+  if (name === undefined) return () => ({});
+  const keys = Math.max(1, opts.varyHeaderKeys ?? 1000);
+  let next = 0;
+  return () => {
+    next = (next + 1) % keys;
+    return { [name]: `user-${next}` };
+  };
+}
+
 function runPaced(opts: LoadOptions): Promise<LoadResult> {
+  const nextHeaders = headerRotation(opts);
   const rate = opts.overallRate ?? 1000;
   const url = new URL(opts.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
@@ -109,7 +123,7 @@ function runPaced(opts: LoadOptions): Promise<LoadResult> {
         settle();
       };
       const req = http.get(
-        { host: url.hostname, port: url.port, path: url.pathname, agent },
+        { host: url.hostname, port: url.port, path: url.pathname, agent, headers: nextHeaders() },
         (res) => {
           res.on('data', (chunk: Buffer) => {
             bytes += chunk.length;
@@ -154,10 +168,23 @@ function run(opts: LoadOptions): Promise<LoadResult> {
   let samples = new Float64Array(1 << 16);
   let count = 0;
   const cpuStart = process.cpuUsage();
+  const nextHeaders = headerRotation(opts);
+  const requests =
+    opts.varyHeader === undefined
+      ? undefined
+      : [
+          {
+            setupRequest: (req: { headers?: Record<string, string> }) => ({
+              ...req,
+              headers: { ...req.headers, ...nextHeaders() },
+            }),
+          },
+        ];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: opts.url,
+        requests,
         connections: opts.connections,
         pipelining: 1,
         duration: opts.durationSec,
