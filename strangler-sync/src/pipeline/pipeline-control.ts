@@ -226,6 +226,7 @@ export function startRuntimeReporter(options: {
     connectionString: options.targetUrl,
     max: 1,
     connectionTimeoutMillis: 5000,
+    query_timeout: 5000, // a hung target must not hold up close()
   });
   pool.on('error', () => undefined); // an idle connection lost in an outage: the pool replaces it
   const samples: { at: number; events: number }[] = [];
