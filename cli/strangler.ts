@@ -5,6 +5,7 @@
  *   strangler routes list|validate|explain|flip|weight|shadow|diffs|status   (see docs/cli.md)
  *   strangler sync ...         change data capture pipelines (strangler-sync)
  *   strangler contracts ...    contract tests old versus new (strangler-contracts)
+ *   strangler walkthrough      migrate cards out of the bundled example, step by step (docs/walkthrough.md)
  *
  * Exit codes: 0 done / valid, 1 invalid file, refused edit or failed request, 2 bad command line.
  * `runStrangler` runs the whole program in-process (tests); the bottom of the file is the entry.
@@ -17,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { RulesError } from '../strangler-facade/src/rules/load-rules.js';
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './cli-io.js';
 import { addRoutesCommand } from './routes/routes-command.js';
+import { addWalkthroughCommand } from '../walkthrough/src/walkthrough-command.js';
 
 export async function runStrangler(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
@@ -50,6 +52,7 @@ export async function runStrangler(argv: readonly string[], io: CliIo): Promise<
       setExitCode(await runCli(args, { out: io.out, err: io.err, env: io.env, isTty: io.color }));
     },
   );
+  addWalkthroughCommand(program, io, setExitCode);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,190 @@
+/**
+ * The toolkit's own checks, as the walkthrough uses them: requests through the facade (where did
+ * it go: `X-Strangler-Upstream`), the facade's admin plane (`/rules`, `/explain`,
+ * `/shadow/summary`), the sync's status and verification, and the contract tests' variables.
+ */
+import { randomUUID } from 'node:crypto';
+
+import pg from 'pg';
+
+import { mintAuthToken } from '../../legacy-monolith/src/auth/auth-token.js';
+import type { WalkthroughTarget } from './step.js';
+
+export interface RoutedAnswer {
+  readonly status: number;
+  readonly rule: string | null;
+  readonly upstream: string | null;
+  readonly body: string;
+}
+
+/** Sends one request through the facade and reports where it went. */
+export async function throughFacade(
+  target: WalkthroughTarget,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RoutedAnswer> {
+  const response = await fetch(target.facadeUrl + path, {
+    headers,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    status: response.status,
+    rule: response.headers.get('x-strangler-route'),
+    upstream: response.headers.get('x-strangler-upstream'),
+    body: await response.text(),
+  };
+}
+
+export async function adminGet<T>(target: WalkthroughTarget, pathAndQuery: string): Promise<T> {
+  const response = await fetch(target.adminUrl + pathAndQuery, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`GET ${pathAndQuery} on the admin plane: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export interface AdminRule {
+  readonly name: string;
+  readonly upstream: string;
+  readonly methods?: readonly string[] | null;
+  readonly path?: string | null;
+  readonly prefix?: string | null;
+  readonly canary?: { readonly upstream: string; readonly percent: number } | null;
+  readonly shadow?: { readonly upstream: string; readonly percent?: number } | null;
+}
+
+export interface AdminRules {
+  readonly version?: number;
+  readonly hash?: string;
+  readonly rules: readonly AdminRule[];
+  readonly default?: { readonly upstream: string } | null;
+}
+
+export function facadeRules(target: WalkthroughTarget): Promise<AdminRules> {
+  return adminGet<AdminRules>(target, '/rules');
+}
+
+/** Where the facade would send a request, without sending it (`/explain`). */
+export async function explainRoute(
+  target: WalkthroughTarget,
+  method: string,
+  path: string,
+): Promise<{ rule: string | null; upstream: string | null }> {
+  const query = new URLSearchParams({ method, path });
+  const answer = await adminGet<{ rule?: unknown; upstream?: unknown }>(
+    target,
+    `/explain?${query.toString()}`,
+  );
+  const name = (value: unknown): string | null =>
+    typeof value === 'string'
+      ? value
+      : value && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string'
+        ? (value as { name: string }).name
+        : null;
+  return { rule: name(answer.rule), upstream: name(answer.upstream) };
+}
+
+export interface ShadowRoute {
+  readonly rule: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly compared: number;
+  readonly failing: number;
+  readonly description?: string;
+}
+
+export async function shadowSummary(
+  target: WalkthroughTarget,
+): Promise<{ routes: readonly ShadowRoute[]; table: string }> {
+  const summary = await adminGet<{ routes?: ShadowRoute[]; table?: string }>(
+    target,
+    '/shadow/summary',
+  );
+  return { routes: summary.routes ?? [], table: summary.table ?? '' };
+}
+
+/** Sums compared/failing over a rule's routes. */
+export function shadowCounts(
+  routes: readonly ShadowRoute[],
+  rule: string,
+): { compared: number; failing: number } {
+  let compared = 0;
+  let failing = 0;
+  for (const route of routes.filter((r) => r.rule === rule)) {
+    compared += route.compared;
+    failing += route.failing;
+  }
+  return { compared, failing };
+}
+
+async function withLegacyDb<T>(
+  target: WalkthroughTarget,
+  run: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: target.legacyDatabaseUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Published card ids of the example, newest first. */
+export function publishedCardIds(target: WalkthroughTarget, limit: number): Promise<string[]> {
+  return withLegacyDb(target, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT id FROM cards WHERE status = 'published' ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  });
+}
+
+/**
+ * What the cards contract suite's `${...}` need (contracts/cards/example.vars.yaml), picked in the
+ * legacy database as that file says, with tokens from `mintAuthToken`.
+ */
+export function cardsSuiteVars(target: WalkthroughTarget): Promise<Record<string, string>> {
+  return withLegacyDb(target, async (client) => {
+    const one = async (what: string, sql: string, params: unknown[] = []): Promise<string> => {
+      const { rows } = await client.query<{ id: string }>(sql, params);
+      if (!rows[0]) throw new Error(`the example data has no ${what}`);
+      return rows[0].id;
+    };
+    const member = await one(
+      'member',
+      `SELECT id FROM users WHERE role = 'member' AND banned_at IS NULL ORDER BY handle LIMIT 1`,
+    );
+    const otherMember = await one(
+      'second member',
+      `SELECT id FROM users WHERE role = 'member' AND banned_at IS NULL AND id <> $1
+       ORDER BY handle LIMIT 1`,
+      [member],
+    );
+    const banned = await one(
+      'banned user',
+      `SELECT id FROM users WHERE banned_at IS NOT NULL ORDER BY handle LIMIT 1`,
+    );
+    const hidden = await one(
+      'hidden card',
+      `SELECT id FROM cards WHERE status = 'hidden' ORDER BY id LIMIT 1`,
+    );
+    const commented = await one(
+      'card with 3 comments',
+      `SELECT c.id FROM cards c JOIN comments m ON m.card_id = c.id WHERE c.status = 'published'
+       GROUP BY c.id HAVING count(*) >= 3 ORDER BY count(*) DESC, c.id LIMIT 1`,
+    );
+    const token = (userId: string) => mintAuthToken(userId, target.authTokenSecret);
+    return {
+      memberId: member,
+      memberToken: token(member),
+      otherMemberToken: token(otherMember),
+      bannedToken: token(banned),
+      strangerToken: token(randomUUID()),
+      hiddenCardId: hidden,
+      commentedCardId: commented,
+    };
+  });
+}
