@@ -1,18 +1,21 @@
 /**
  * Runs one strangler facade (the real `startFacade`, the default undici core, access log on, as
  * `main.js` would) in its own process for bench/facade/run.ts.
- * argv: <routes.yaml>. Sends `{ type: 'ready', port }` over IPC and answers `{ type: 'stats', id }`
- * with RSS, heap and CPU time. Access-log lines go to /dev/null (written, not kept).
+ * argv: <routes.yaml> [log|nolog]. Sends `{ type: 'ready', port }` over IPC and answers
+ * `{ type: 'stats', id }` with RSS, heap and CPU time.
+ * Logging is main.ts's `pino({ name, level })` to stdout (run.ts points stdout at /dev/null:
+ * written, not kept); `nolog` turns the access log off (STRANGLER_ACCESS_LOG=off), to show what
+ * the per-request line costs (docs/benchmarks.md, Profile).
  */
 import { pino } from 'pino';
 import { gcIfExposed, isRecord } from '../proxy-core/common.js';
 import type { ReadyMessage, StatsReply } from '../proxy-core/common.js';
 import { startFacade } from '../../strangler-facade/src/facade.js';
 
-const routesFile = process.argv[2];
-if (routesFile === undefined) throw new Error('usage: facade-child.js <routes.yaml>');
+const [routesFile, logMode = 'log'] = process.argv.slice(2);
+if (routesFile === undefined) throw new Error('usage: facade-child.js <routes.yaml> [log|nolog]');
 
-const logger = pino({ name: 'strangler-facade', level: 'info' }, pino.destination('/dev/null'));
+const logger = pino({ name: 'strangler-facade', level: 'info' });
 const facade = await startFacade({
   routesFile,
   host: '127.0.0.1',
@@ -22,6 +25,7 @@ const facade = await startFacade({
   logger,
   rolloutTickMs: 0,
   shutdownGraceMs: 1000,
+  accessLog: logMode !== 'nolog',
 });
 const ready: ReadyMessage = { type: 'ready', port: facade.port };
 process.send?.(ready);

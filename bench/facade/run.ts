@@ -11,6 +11,8 @@
  *          --rate-duration <s> (5) --only <names> (subset of the targets)
  *          --json <path> (bench/facade/results/facade.json) --md <path> (docs/benchmarks.md)
  *          --profile <dir> (run the plain-rule facade under `node --cpu-prof`, profiles in dir)
+ *          --profile-variant <plain|weighted|shadow> (which facade --profile profiles; plain)
+ *          --with-nolog (adds "facade plain no-access-log": what the per-request log line costs)
  *          --render-only (rewrite the markdown from --json)
  * Without nginx on PATH the nginx targets are skipped with a message (install:
  * `apt-get install -y nginx-light`). Everything is on 127.0.0.1; the run stops by itself.
@@ -162,6 +164,8 @@ async function main(): Promise<void> {
       json: { type: 'string', default: 'bench/facade/results/facade.json' },
       md: { type: 'string', default: 'docs/benchmarks.md' },
       profile: { type: 'string' },
+      'profile-variant': { type: 'string', default: 'plain' },
+      'with-nolog': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
     },
   });
@@ -217,9 +221,10 @@ async function main(): Promise<void> {
     for (const variant of VARIANTS) {
       const file = join(dir, `routes-${variant}.yaml`);
       writeFileSync(file, routesYaml(variant, upstream.port, settings));
-      const profiling = values.profile !== undefined && variant === 'plain';
-      const child = await startServerChild(join(here, 'facade-child.js'), [file], {
+      const profiling = values.profile !== undefined && variant === values['profile-variant'];
+      const child = await startServerChild(join(here, 'facade-child.js'), [file, 'log'], {
         execArgv: profiling ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
+        quietStdout: true,
       });
       children.push(child);
       targets.push({
@@ -229,6 +234,19 @@ async function main(): Promise<void> {
         port: child.port,
         cpuMicros: async () => (await child.stats()).cpuMicros,
       });
+      if (variant === 'plain' && values['with-nolog']) {
+        const fixed = await startServerChild(join(here, 'facade-child.js'), [file, 'nolog'], {
+          quietStdout: true,
+        });
+        children.push(fixed);
+        targets.push({
+          name: 'facade plain no-access-log',
+          kind: 'facade',
+          variant,
+          port: fixed.port,
+          cpuMicros: async () => (await fixed.stats()).cpuMicros,
+        });
+      }
     }
     if (nginx !== null) {
       ng = await startNginx(join(dir, 'nginx'), upstream.port);

@@ -48,6 +48,8 @@ export interface Placement {
   cpus?: string;
   /** Extra node flags for the child (e.g. `--cpu-prof`), after `--expose-gc`. */
   execArgv?: string[];
+  /** Send the child's stdout to /dev/null (a server that logs to stdout, e.g. the facade). */
+  quietStdout?: boolean;
 }
 
 /** A script beside this file, or an absolute path (other benchmarks' children). */
@@ -58,14 +60,15 @@ function script(name: string): string {
 
 function forkScript(name: string, args: string[], placement: Placement): ChildProcess {
   const execArgv = ['--expose-gc', ...(placement.execArgv ?? [])];
+  const stdout = placement.quietStdout === true ? 'ignore' : 'inherit';
   if (placement.cpus === undefined) {
-    return fork(script(name), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return fork(script(name), args, { execArgv, stdio: ['ignore', stdout, 'inherit', 'ipc'] });
   }
   // fork() cannot prefix a wrapper, so run node under taskset with an IPC channel ourselves.
   return fork(script(name), args, {
     execPath: 'taskset',
     execArgv: ['-c', placement.cpus, process.execPath, ...execArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
   });
 }
 

