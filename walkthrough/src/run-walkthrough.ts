@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { CliError, EXIT_FAILED, EXIT_USAGE, type CliIo } from '../../cli/cli-io.js';
@@ -113,11 +113,7 @@ export async function runWalkthroughCommand(
       return 0;
     }
     let prompter: Prompter | undefined;
-    if (!options.yes) {
-      const readline = createInterface({ input: process.stdin, output: process.stdout });
-      closePrompter = () => readline.close();
-      prompter = { ask: (question) => readline.question(question) };
-    }
+    if (!options.yes) prompter = linePrompter(io, (close) => (closePrompter = close));
     const outcome = await runWalkthrough({
       steps,
       context,
@@ -138,4 +134,27 @@ export async function runWalkthroughCommand(
       await stack.stop();
     }
   }
+}
+
+/**
+ * Answers from stdin, one line each. Lines are buffered (a piped answer file works); the end of
+ * the input answers `q`.
+ */
+function linePrompter(io: CliIo, onClose: (close: () => void) => void): Prompter {
+  const readline = createInterface({ input: process.stdin, terminal: false });
+  onClose(() => readline.close());
+  const lines = readline[Symbol.asyncIterator]();
+  return {
+    async ask(question) {
+      io.out(question);
+      const next = await lines.next();
+      if (next.done === true) {
+        io.out('\n');
+        return 'q';
+      }
+      // An answer piped in is not echoed: end the prompt's line.
+      if (process.stdin.isTTY !== true) io.out('\n');
+      return String(next.value);
+    },
+  };
 }
