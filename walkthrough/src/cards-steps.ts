@@ -304,7 +304,7 @@ suite's write cases belong to the step that moves the writes.`,
       async change(context) {
         return {
           summary: 'no change: run the read-only cases of contracts/cards against both sides',
-          show: `strangler contracts run contracts/cards --old ${context.target.legacyUrl} --new ${context.target.cardsServiceUrl} --vars <vars file> --only <each read-only case>`,
+          show: `strangler contracts run --cases contracts/cards --old ${context.target.legacyUrl} --new ${context.target.cardsServiceUrl} --vars <vars file> --only <each read-only case>`,
         };
       },
       async apply() {
