@@ -30,6 +30,12 @@ export interface KafkaApplyOptions {
    * decides (default 60 s).
    */
   foreignKeyRetryMs?: number;
+  /**
+   * Foreign keys on the target while applying: `replica` (session_replication_role = replica,
+   * not enforced, as PostgreSQL's logical replication does), `wait` (enforced: a violating
+   * event waits for its parent), `auto` (default: replica when permitted, else wait).
+   */
+  foreignKeys?: 'auto' | 'replica' | 'wait';
   /** Called after each committed target transaction with the number of events in it. */
   onCommitted?: (events: number) => void;
 }
@@ -55,11 +61,19 @@ function isForeignKeyViolation(error: unknown): boolean {
  * producers partition by key), so each row sees its changes in order; across tables and
  * partitions the target is eventually consistent, as with any Debezium consumer.
  *
- * Foreign keys across topics: a child row may arrive before its parent. Each target transaction
- * runs with `SET CONSTRAINTS ALL DEFERRED` (deferrable constraints are checked at commit) and a
- * batch that still violates a foreign key is rolled back, its partition paused and retried
- * later from the same offset while the other partitions go on, for up to `foreignKeyRetryMs`;
- * only then is it applied event by event under the pipeline's dead-letter policy.
+ * Foreign keys across topics: a child row may arrive before its parent (or a parent's delete
+ * before its children's), and a child insert may even arrive after its parent's delete (the
+ * child's delete follows on the child's topic): the order of two tables' changes is only
+ * eventual. So by default the apply sessions run with `session_replication_role = replica`, as
+ * PostgreSQL's own logical replication workers do: foreign keys (and user triggers) are not
+ * enforced during apply, and the target converges to the source's consistent state. When the
+ * role cannot be set (it needs a superuser or `GRANT SET ON PARAMETER`), or with `foreignKeys:
+ * wait`, constraints are checked per event (`SET CONSTRAINTS ALL IMMEDIATE`);
+ * when an event violates a foreign key, the events before it are committed (and their offsets),
+ * its partition is paused and read again from that event a moment later, while the other
+ * partitions go on, for up to `foreignKeyRetryMs`; only then is it applied under the pipeline's
+ * dead-letter policy. Since the source committed parent and child in a consistent order, every
+ * wait ends once the other topic's consumer has caught up to the same point.
  */
 export class KafkaChangeApplier {
   private readonly kafka: Kafka;
@@ -71,6 +85,7 @@ export class KafkaChangeApplier {
   private finished: Promise<void> | null = null;
   private fail: (error: Error) => void = () => undefined;
   private stopped = false;
+  private replicaRole = false;
 
   constructor(private readonly options: KafkaApplyOptions) {
     this.kafka = new Kafka({
@@ -88,6 +103,9 @@ export class KafkaChangeApplier {
     this.pool = new pg.Pool({ connectionString: options.targetUrl, max: concurrency });
     this.pool.on('connect', (client) => {
       void client.query(`SET TIME ZONE 'UTC'`);
+      // As PostgreSQL's own logical replication apply does: foreign keys (and other triggers)
+      // are not enforced while applying, since topics are consumed independently (see above).
+      if (this.replicaRole) void client.query(`SET session_replication_role = replica`);
     });
     this.pool.on('error', () => undefined);
     const types = new Map(
@@ -109,6 +127,7 @@ export class KafkaChangeApplier {
   async start(): Promise<{ done: Promise<void> }> {
     const { logger, pipeline } = this.options;
     await this.ensureTopics();
+    await this.chooseForeignKeyMode();
     this.finished = new Promise<void>((resolve, reject) => {
       this.fail = (error) => {
         syncMetrics.errors.inc({ pipeline });
@@ -155,6 +174,35 @@ export class KafkaChangeApplier {
     await this.pool.end().catch(() => undefined);
   }
 
+  /**
+   * `session_replication_role = replica` needs a superuser or (PostgreSQL 15+) `GRANT SET ON
+   * PARAMETER session_replication_role`; without it, foreign keys are enforced and a violating
+   * event waits for its parent (see the class comment).
+   */
+  private async chooseForeignKeyMode(): Promise<void> {
+    const { logger, pipeline } = this.options;
+    if (this.options.foreignKeys === 'wait') {
+      this.replicaRole = false;
+      return;
+    }
+    const client = new pg.Client({ connectionString: this.options.targetUrl });
+    await client.connect();
+    try {
+      await client.query(`SET session_replication_role = replica`);
+      this.replicaRole = true;
+    } catch (error) {
+      if (this.options.foreignKeys === 'replica') throw error;
+      this.replicaRole = false;
+      logger.warn(
+        { pipeline, err: error },
+        'cannot SET session_replication_role = replica on the target: foreign keys are enforced ' +
+          'and an event whose parent has not arrived yet waits for it',
+      );
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Creates missing topics (broker defaults) and waits until every partition has a leader. */
   private async ensureTopics(timeoutMs = 30_000): Promise<void> {
     const admin = this.kafka.admin();
@@ -193,7 +241,7 @@ export class KafkaChangeApplier {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { applier, pipeline } = this.options;
-    const events: { event: ChangeEvent; position: RowPosition }[] = [];
+    const items: Item[] = [];
     for (const message of batch.messages) {
       const decoded = decodeDebeziumRecord(
         { topic: batch.topic, key: message.key, value: message.value },
@@ -201,96 +249,136 @@ export class KafkaChangeApplier {
       );
       if (decoded.kind === 'tombstone') continue; // the delete before it did the work
       if (!applier.mappingFor(decoded.event)) continue; // a table this pipeline does not map
-      events.push({ event: decoded.event, position: decoded.position });
+      items.push({ event: decoded.event, position: decoded.position, offset: message.offset });
     }
-    const lastOffset = batch.lastOffset();
-    const where = `${batch.topic}:${batch.partition}:${batch.firstOffset() ?? ''}`;
-    if (events.length > 0) {
+    const partition = `${batch.topic}:${batch.partition}`;
+    let retryFrom: string | null = null;
+    if (items.length > 0) {
       const client = await this.pool.connect();
-      let outcome: 'committed' | 'retry-later';
+      let result: { retryAt?: number };
       try {
-        outcome = await this.applyInTransaction(client, events, where);
+        result = await this.applyItems(client, items, partition);
       } catch (error) {
         client.release(isTransient(error) ? (error as Error) : undefined);
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
       client.release();
-      if (outcome === 'retry-later') {
-        // The parent row is probably on another topic not applied yet: let the others go on.
-        const resume = payload.pause();
-        const firstOffset = batch.firstOffset() ?? batch.messages[0]?.offset ?? '0';
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          if (this.stopped) return;
-          this.consumer.seek({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: firstOffset,
-          });
-          resume();
-        }, 500);
-        this.timers.add(timer);
-        return;
-      }
-      this.firstFailure.delete(where);
+      if (result.retryAt !== undefined) retryFrom = items[result.retryAt]?.offset ?? null;
       syncMetrics.transactionsApplied.inc({ pipeline });
-      this.options.onCommitted?.(events.length);
+      this.options.onCommitted?.(result.retryAt ?? items.length);
     }
-    payload.resolveOffset(lastOffset);
-    await this.consumer.commitOffsets([
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: (BigInt(lastOffset) + 1n).toString(),
-      },
-    ]);
+    // Offsets only up to what the target committed.
+    const next = retryFrom ?? (BigInt(batch.lastOffset()) + 1n).toString();
+    if (BigInt(next) > BigInt(batch.firstOffset() ?? next)) {
+      payload.resolveOffset((BigInt(next) - 1n).toString());
+      await this.consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: next },
+      ]);
+    }
+    if (retryFrom !== null) {
+      // The parent row is on another topic and not applied yet: this partition waits from the
+      // failing record on while the others go on.
+      const resume = payload.pause();
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopped) return;
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next });
+        resume();
+      }, 20);
+      this.timers.add(timer);
+      return;
+    }
+    for (const key of this.firstFailure.keys())
+      if (key.startsWith(`${partition}:`)) this.firstFailure.delete(key);
     await payload.heartbeat();
   }
 
-  /** One target transaction for the batch: fast path, then FK retry, then event by event. */
-  private async applyInTransaction(
+  /**
+   * One target transaction for the items. If one violates a foreign key (its parent not applied
+   * yet), the ones before it are committed and `retryAt` names it, until it has waited
+   * `foreignKeyRetryMs`; after that, and on any other error, the items are applied one by one
+   * under savepoints and the dead-letter policy.
+   */
+  private async applyItems(
     client: pg.PoolClient,
-    events: { event: ChangeEvent; position: RowPosition }[],
-    where: string,
-  ): Promise<'committed' | 'retry-later'> {
-    const { applier, pipeline } = this.options;
+    items: Item[],
+    partition: string,
+  ): Promise<{ retryAt?: number }> {
+    const { pipeline } = this.options;
+    let failedAt = -1;
+    let failure: unknown;
     try {
-      await client.query('BEGIN');
-      await client.query('SET CONSTRAINTS ALL DEFERRED');
-      for (const { event, position } of events) {
-        const outcome = await applier.apply(client, event, position, false);
-        syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
-      }
-      await client.query('COMMIT');
-      return 'committed';
+      await this.applyUnguarded(client, items);
+      return {};
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      failure = error;
+      failedAt = (error as { failedAt?: number }).failedAt ?? -1;
       if (isTransient(error)) throw error;
-      if (isForeignKeyViolation(error)) {
-        const since = this.firstFailure.get(where) ?? Date.now();
-        this.firstFailure.set(where, since);
-        if (Date.now() - since < (this.options.foreignKeyRetryMs ?? 60_000)) {
-          this.options.logger.debug(
-            { pipeline, at: where, err: error },
-            'foreign key not satisfied yet: retrying the batch later',
-          );
-          return 'retry-later';
+    }
+    const failed = items[failedAt];
+    if (failed && isForeignKeyViolation(failure)) {
+      const key = `${partition}:${failed.offset}`;
+      const since = this.firstFailure.get(key) ?? Date.now();
+      this.firstFailure.set(key, since);
+      if (Date.now() - since < (this.options.foreignKeyRetryMs ?? 60_000)) {
+        this.options.logger.debug(
+          { pipeline, at: key, err: failure },
+          'foreign key not satisfied yet: retrying from this record later',
+        );
+        if (failedAt === 0) return { retryAt: 0 };
+        try {
+          await this.applyUnguarded(client, items.slice(0, failedAt));
+          return { retryAt: failedAt };
+        } catch (error) {
+          if (isTransient(error)) throw error;
+          return { retryAt: 0 };
         }
       }
     }
-    // Event by event under savepoints: only the failing event is dead-lettered (or, policy
-    // "stop", recorded before the pipeline halts; a restart redelivers the batch).
+    await this.applyGuarded(client, items);
+    return {};
+  }
+
+  private async applyUnguarded(client: pg.PoolClient, items: Item[]): Promise<void> {
+    const { applier, pipeline } = this.options;
+    const outcomes: string[] = [];
+    let index = 0;
+    try {
+      await client.query('BEGIN');
+      // Checked per event, so a violation names the event that has to wait.
+      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
+      for (; index < items.length; index += 1) {
+        const item = items[index];
+        outcomes.push(await applier.apply(client, item.event, item.position, false));
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (error !== null && typeof error === 'object')
+        (error as { failedAt?: number }).failedAt = Math.min(index, items.length - 1);
+      throw error;
+    }
+    outcomes.forEach((outcome, i) =>
+      syncMetrics.eventsApplied.inc({ pipeline, op: items[i].event.op, outcome }),
+    );
+  }
+
+  /**
+   * Event by event under savepoints: only the failing event is dead-lettered (or, policy "stop",
+   * recorded before the pipeline halts; a restart redelivers the batch).
+   */
+  private async applyGuarded(client: pg.PoolClient, items: Item[]): Promise<void> {
+    const { applier, pipeline } = this.options;
     try {
       await client.query('BEGIN');
       await client.query('SET CONSTRAINTS ALL IMMEDIATE');
-      for (const { event, position } of events) {
+      for (const { event, position } of items) {
         const outcome = await applier.apply(client, event, position, true);
         syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
         if (outcome === 'dead-lettered') syncMetrics.deadLetters.inc({ pipeline });
       }
       await client.query('COMMIT');
-      return 'committed';
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (error instanceof DeadLetterStopError) {
@@ -300,6 +388,12 @@ export class KafkaChangeApplier {
       throw error;
     }
   }
+}
+
+interface Item {
+  event: ChangeEvent;
+  position: RowPosition;
+  offset: string;
 }
 
 /** kafkajs log lines → the pipeline's logger (kafkajs is chatty about rebalances). */
