@@ -3,9 +3,9 @@
  * `main.js` would) in its own process for bench/facade/run.ts.
  * argv: <routes.yaml> [log|nolog]. Sends `{ type: 'ready', port }` over IPC and answers
  * `{ type: 'stats', id }` with RSS, heap and CPU time.
- * Logging is main.ts's `pino({ name, level })` to stdout (run.ts points stdout at /dev/null:
- * written, not kept); `nolog` turns the access log off (STRANGLER_ACCESS_LOG=off), to show what
- * the per-request line costs (docs/benchmarks.md, Profile).
+ * `log` (default) logs exactly as main.ts does, `pino({ name, level })` to stdout (run.ts points
+ * stdout at /dev/null: written, not kept). `nolog` turns the access log off
+ * (STRANGLER_ACCESS_LOG=off): what the per-request line costs (docs/benchmarks.md, Profile).
  */
 import { pino } from 'pino';
 import { gcIfExposed, isRecord } from '../proxy-core/common.js';

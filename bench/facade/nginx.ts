@@ -157,8 +157,7 @@ export async function startNginx(dir: string, upstreamPort: number): Promise<Run
   return {
     version,
     ports,
-    cpuMicros: () =>
-      [pid, ...childPids(pid)].reduce((sum, p) => sum + procCpuMicros(p, ticks), 0),
+    cpuMicros: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + procCpuMicros(p, ticks), 0),
     stop: async () => {
       if (exited) return;
       proc.kill('SIGQUIT');

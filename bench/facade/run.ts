@@ -12,6 +12,7 @@
  *          --json <path> (bench/facade/results/facade.json) --md <path> (docs/benchmarks.md)
  *          --profile <dir> (run the plain-rule facade under `node --cpu-prof`, profiles in dir)
  *          --profile-variant <plain|weighted|shadow> (which facade --profile profiles; plain)
+ *          --loadgen <auto|wrk|autocannon> (max-throughput rounds; auto = wrk when installed)
  *          --with-nolog (adds "facade plain no-access-log": what the per-request log line costs)
  *          --render-only (rewrite the markdown from --json)
  * Without nginx on PATH the nginx targets are skipped with a message (install:
@@ -42,6 +43,7 @@ import {
   writeSection,
 } from '../common/environment.js';
 import { RunningNginx, nginxVersion, startNginx } from './nginx.js';
+import { runWrk, wrkVersion, writeWrkScript } from './wrk.js';
 
 export const VARIANTS = ['plain', 'weighted', 'shadow'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -58,6 +60,8 @@ export interface Settings {
   stickyKeys: number;
   canaryPercent: number;
   payload: string;
+  /** Closed-loop generator of the max-throughput rounds (fixed rates are always paced, Node). */
+  loadgen: 'wrk' | 'autocannon';
 }
 
 export interface SaturatedRound extends LoadResult {
@@ -129,7 +133,11 @@ function routesYaml(variant: Variant, upstreamPort: number, s: Settings): string
     .join('\n');
 }
 
-function get(port: number, path: string, headers: Record<string, string>): Promise<[number, Buffer]> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<[number, Buffer]> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -166,6 +174,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       'profile-variant': { type: 'string', default: 'plain' },
       'with-nolog': { type: 'boolean', default: false },
+      loadgen: { type: 'string', default: 'auto' },
       'render-only': { type: 'boolean', default: false },
     },
   });
@@ -175,7 +184,13 @@ async function main(): Promise<void> {
     log(`rendered ${values.md}`);
     return;
   }
+  const wrk = wrkVersion();
+  const wanted = values.loadgen;
+  if (wanted === 'wrk' && wrk === null) throw new Error('--loadgen wrk: wrk is not installed');
+  const loadgen: Settings['loadgen'] =
+    wanted === 'autocannon' || (wanted === 'auto' && wrk === null) ? 'autocannon' : 'wrk';
   const settings: Settings = {
+    loadgen,
     rounds: Number(values.rounds),
     durationSec: Number(values.duration),
     warmupSec: Number(values.warmup),
@@ -201,7 +216,15 @@ async function main(): Promise<void> {
     undici: packageVersion('undici'),
     autocannon: packageVersion('autocannon'),
     nginx: nginx ?? 'not installed',
+    wrk: wrk ?? 'not installed',
   });
+  if (wrk === null && wanted === 'auto') {
+    const msg =
+      'wrk not found: the max-throughput rounds use autocannon, whose own CPU caps the ceiling on a small machine ' +
+      '(install wrk with `apt-get install -y wrk`)';
+    skipped.push(msg);
+    log(msg);
+  }
   log(`loadavg before: ${machine.loadBefore}`);
 
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-facade-'));
@@ -235,17 +258,19 @@ async function main(): Promise<void> {
         cpuMicros: async () => (await child.stats()).cpuMicros,
       });
       if (variant === 'plain' && values['with-nolog']) {
-        const fixed = await startServerChild(join(here, 'facade-child.js'), [file, 'nolog'], {
-          quietStdout: true,
-        });
-        children.push(fixed);
-        targets.push({
-          name: 'facade plain no-access-log',
-          kind: 'facade',
-          variant,
-          port: fixed.port,
-          cpuMicros: async () => (await fixed.stats()).cpuMicros,
-        });
+        for (const mode of ['nolog'] as const) {
+          const extra = await startServerChild(join(here, 'facade-child.js'), [file, mode], {
+            quietStdout: true,
+          });
+          children.push(extra);
+          targets.push({
+            name: 'facade plain no-access-log',
+            kind: 'facade',
+            variant,
+            port: extra.port,
+            cpuMicros: async () => (await extra.stats()).cpuMicros,
+          });
+        }
       }
     }
     if (nginx !== null) {
@@ -263,7 +288,8 @@ async function main(): Promise<void> {
     }
     const only = values.only?.split(',');
     const chosen = only === undefined ? targets : targets.filter((t) => only.includes(t.name));
-    const results = await measure(chosen, upstream, upstreamCpu, settings);
+    const script = writeWrkScript(dir, settings.stickyHeader, settings.stickyKeys);
+    const results = await measure(chosen, upstream, upstreamCpu, settings, script);
     machine.wallClockSec = Math.round((Date.now() - started) / 1000);
     machine.loadAfter = loadavg();
     log(`loadavg after: ${machine.loadAfter}`);
@@ -284,6 +310,7 @@ async function measure(
   upstream: Child,
   upstreamCpu: () => Promise<number>,
   s: Settings,
+  wrkScript: string,
 ): Promise<TargetResult[]> {
   const url = (t: Target): string => `http://127.0.0.1:${t.port}${s.payload}`;
   const base = (t: Target): Omit<LoadOptions, 'durationSec'> => ({
@@ -292,6 +319,10 @@ async function measure(
     varyHeader: s.stickyHeader,
     varyHeaderKeys: s.stickyKeys,
   });
+  const saturate = (t: Target, durationSec: number): Promise<LoadResult> =>
+    s.loadgen === 'wrk'
+      ? runWrk(url(t), s.connections, durationSec, wrkScript)
+      : runLoad({ ...base(t), durationSec }, {});
   const out = new Map<string, TargetResult>();
   for (const t of targets) {
     const check = await sanity(t, upstream.port, s);
@@ -309,13 +340,13 @@ async function measure(
       errors: 0,
       fixedRate: [],
     });
-    await runLoad({ ...base(t), durationSec: s.warmupSec }, {});
+    await saturate(t, s.warmupSec);
   }
   // Rounds interleave the targets, so drifts and bursts of outside load hit all of them.
   for (let round = 1; round <= s.rounds; round++) {
     for (const t of targets) {
       const [p0, u0] = await Promise.all([t.cpuMicros(), upstreamCpu()]);
-      const r = await runLoad({ ...base(t), durationSec: s.durationSec }, {});
+      const r = await saturate(t, s.durationSec);
       const [p1, u1] = await Promise.all([t.cpuMicros(), upstreamCpu()]);
       const n = Math.max(1, r.totalRequests);
       out.get(t.name)?.rounds.push({
@@ -375,7 +406,7 @@ export function renderMarkdown(report: FacadeReport, jsonPath: string): string {
   );
   lines.push(machineMarkdown(m));
   lines.push(
-    `- Settings: ${s.rounds} interleaved rounds × ${s.durationSec} s closed-loop (autocannon, ${s.connections} connections, ` +
+    `- Settings: ${s.rounds} interleaved rounds × ${s.durationSec} s closed-loop (${s.loadgen === 'wrk' ? 'wrk, 1 thread' : 'autocannon'}, ${s.connections} connections, ` +
       `median reported) after ${s.warmupSec} s warm-up per target; fixed rates ${s.rates.join(', ')} req/s open-loop ` +
       `(evenly spaced, latency from the scheduled send time) for ${s.rateDurationSec} s each; GET ${s.payload} (~1 KB JSON); ` +
       `header \`${s.stickyHeader}\` rotating over ${s.stickyKeys} values; weighted = ${s.canaryPercent} % sticky canary; ` +
@@ -399,7 +430,9 @@ export function renderMarkdown(report: FacadeReport, jsonPath: string): string {
   lines.push('');
   lines.push(
     'Per-round req/s: ' +
-      results.map((r) => `${r.name} ${r.rounds.map((x) => Math.round(x.requestsPerSec)).join('/')}`).join('; ') +
+      results
+        .map((r) => `${r.name} ${r.rounds.map((x) => Math.round(x.requestsPerSec)).join('/')}`)
+        .join('; ') +
       '.',
     '',
   );

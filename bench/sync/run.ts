@@ -294,7 +294,9 @@ async function runShape(
     );
     const applySec = (r.rows[0].b.getTime() - r.rows[0].a.getTime()) / 1000;
     const backlog = { shape, changes, applySec, changesPerSec: changes / applySec };
-    log(`${shape}: backlog ${changes} changes applied in ${fmt(applySec)} s = ${Math.round(changes / applySec)}/s`);
+    log(
+      `${shape}: backlog ${changes} changes applied in ${fmt(applySec)} s = ${Math.round(changes / applySec)}/s`,
+    );
     return { lag, backlog };
   } finally {
     await pipeline.stop();
@@ -345,7 +347,9 @@ async function runCopy(
   // Reference first (it does not depend on ours).
   const server = await connect(cluster.databaseUrl(src));
   const serverMajor = Number(
-    (await server.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v.slice(0, 2),
+    (
+      await server.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")
+    ).rows[0].v.slice(0, 2),
   );
   await server.end();
   const dumpMajor = pgVersionMajor(anyOutput('pg_dump', ['--version']));
@@ -367,7 +371,7 @@ async function runCopy(
       reference = `psql \\copy … to stdout | psql \\copy … from stdin (psql ${psqlMajor})`;
       note =
         `the installed pg_dump (${dumpMajor ?? 'none'}) refuses a PostgreSQL ${serverMajor} server, so the reference is ` +
-        "the COPY pipe a data-only pg_dump runs (table created first, the same DDL); install a matching client (postgresql-client-" +
+        'the COPY pipe a data-only pg_dump runs (table created first, the same DDL); install a matching client (postgresql-client-' +
         `${serverMajor}) to get pg_dump itself`;
       await exec(refUrl, ddl);
       cmd =
@@ -375,7 +379,10 @@ async function runCopy(
         `psql -q -v ON_ERROR_STOP=1 '${refUrl}' -c '\\copy ${table} from stdin'`;
     }
     const t0 = performance.now();
-    const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     referenceSec = (performance.now() - t0) / 1000;
     if (r.status !== 0) {
       note += ` reference failed: ${r.stderr.slice(0, 300)}`;
@@ -483,7 +490,9 @@ async function main(): Promise<void> {
   const cluster = await startEmbeddedPostgres({ label: 'bench-sync' });
   try {
     const v = await connect(cluster.databaseUrl('postgres'));
-    machine.versions.postgresql = (await v.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+    machine.versions.postgresql = (
+      await v.query<{ v: string }>("SELECT current_setting('server_version') AS v")
+    ).rows[0].v;
     await v.end();
     const lag: LagStep[] = [];
     const backlog: BacklogResult[] = [];
@@ -538,7 +547,9 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
   lines.push('', '### Sustained apply rate (backlog drained by a restarted pipeline)', '');
   lines.push('| rows | changes | seconds | changes/s |', '| --- | ---: | ---: | ---: |');
   for (const b of report.backlog) {
-    lines.push(`| ${b.shape} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} |`);
+    lines.push(
+      `| ${b.shape} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} |`,
+    );
   }
   lines.push('', '### Initial copy', '');
   const c = report.copy;

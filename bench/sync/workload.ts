@@ -173,13 +173,14 @@ export class Workload {
     let issued = 0;
     let transactions = 0;
     let inFlight = 0;
-    let failure: Error | null = null;
+    // Set from callbacks (an object, so the loop's narrowing does not assume it stays null).
+    const failed: { error: Error | null } = { error: null };
     const firstMarker = await this.mark();
     let lastMarker = firstMarker;
     let nextMarkerAt = start + markerEveryMs;
     let markerBusy = false;
     const pending = new Set<Promise<void>>();
-    while (failure === null) {
+    while (failed.error === null) {
       const now = performance.now();
       if (now >= endAt || issued >= maxChanges) break;
       if (now >= nextMarkerAt && !markerBusy) {
@@ -190,7 +191,7 @@ export class Workload {
             lastMarker = id;
             markerBusy = false;
           },
-          (err: Error) => (failure = err),
+          (err: Error) => (failed.error = err),
         );
       }
       const due = Math.min(
@@ -211,7 +212,7 @@ export class Workload {
           },
           (err: Error) => {
             inFlight -= 1;
-            failure = err;
+            failed.error = err;
           },
         );
         const tracked: Promise<void> = p.finally(() => pending.delete(tracked));
@@ -222,7 +223,7 @@ export class Workload {
     }
     await Promise.all(pending);
     while (markerBusy) await new Promise((resolve) => setTimeout(resolve, 5));
-    if (failure !== null) throw failure;
+    if (failed.error !== null) throw failed.error;
     const elapsed = (performance.now() - start) / 1000;
     lastMarker = await this.mark();
     return {
