@@ -23,6 +23,7 @@ describe('pipeline definition: transport', () => {
       topicPrefix: 'legacy',
       format: 'json',
       capture: 'builtin',
+      foreignKeys: 'auto',
     });
   });
 

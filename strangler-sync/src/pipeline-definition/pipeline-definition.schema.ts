@@ -31,6 +31,8 @@ import { z } from 'zod';
  *   format: json                   # json | json-with-schemas | unwrapped (ExtractNewRecordState)
  *   capture: builtin               # builtin: this pipeline publishes; external: a Debezium
  *                                  # connector writes the topics and only the apply side runs
+ *   foreignKeys: auto              # target FKs while applying: replica (not enforced, as in
+ *                                  # PostgreSQL logical replication), wait, auto (replica if allowed)
  * ```
  */
 
@@ -84,6 +86,7 @@ const kafkaTransport = z
     groupId: z.string().min(1).optional(),
     format: z.enum(['json', 'json-with-schemas', 'unwrapped']).default('json'),
     capture: z.enum(['builtin', 'external']).default('builtin'),
+    foreignKeys: z.enum(['auto', 'replica', 'wait']).default('auto'),
   })
   .refine((t) => t.brokers !== undefined || t.brokersEnv !== undefined, {
     message: 'give the Kafka brokers as brokers or brokersEnv',

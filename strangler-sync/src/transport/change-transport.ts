@@ -102,6 +102,7 @@ export class KafkaTransport implements ChangeTransport {
             applier: options.applier,
             logger,
             onCommitted: options.onCommitted,
+            foreignKeys: transport.foreignKeys,
           });
   }
 
