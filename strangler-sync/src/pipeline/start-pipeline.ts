@@ -29,6 +29,8 @@ import {
   type PipelineUrls,
 } from './pipeline-connections.js';
 import { ChangeStreamer } from './stream-changes.js';
+import { KafkaTransport, type ChangeTransport } from '../transport/change-transport.js';
+import { startExternalKafkaPipeline } from '../transport/external-kafka-pipeline.js';
 import {
   readPipelineStatus,
   startRuntimeReporter,
@@ -72,10 +74,13 @@ export async function startPipeline(
   let phase: PipelineStatus['phase'] = 'starting';
   const startedAt = new Date();
   let failure: Error | null = null;
+  // A Debezium connector captures: only the apply side runs here (src/transport/).
+  if (definition.transport.kind === 'kafka' && definition.transport.capture === 'external')
+    return startExternalKafkaPipeline(definition, definition.transport, options);
 
   const source = await connect(sourceUrl);
   const target = await connect(targetUrl);
-  let streamer: ChangeStreamer;
+  let streamer: ChangeTransport;
   try {
     const mappings = await compileMappings(definition, source, target);
     const applier = applierFor(definition, mappings);
@@ -195,6 +200,17 @@ export async function startPipeline(
       onCommitted: (lsn) => options.onProgress?.({ phase: 'streaming', pipeline, appliedLsn: lsn }),
       targetRetry: options.targetRetry,
     });
+    if (definition.transport.kind === 'kafka')
+      // The same capture and apply, with Kafka in between (src/kafka/).
+      streamer = new KafkaTransport({
+        definition,
+        transport: definition.transport,
+        mappings,
+        applier,
+        targetUrl,
+        logger,
+        capture: { sourceUrl, sourceDb: databaseName(sourceUrl), startLsn: normaliseLsn(startLsn) },
+      });
   } catch (error) {
     await source.end();
     await target.end();
