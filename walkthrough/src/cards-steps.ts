@@ -219,7 +219,8 @@ the pipeline streams, and the two databases hold the same rows under the mapping
         };
         const status = await readPipelineStatus(definition, urls);
         lines.push(
-          `sync status: phase ${status.phase}, lag ${status.lagBytes ?? '?'} bytes, dead letters ${status.deadLetters}`,
+          `sync status: phase ${status.phase}, lag ${status.lagSeconds ?? '?'} s ` +
+            `(${status.lagBytes ?? '?'} bytes of WAL held by the slot), dead letters ${status.deadLetters}`,
         );
         if (status.phase !== 'streaming')
           failures.push(
@@ -280,6 +281,8 @@ the summary: the new service is ready for real traffic when nothing fails.`,
           `shadow summary (admin /shadow/summary): ${failing} failing of ${compared} compared`,
         );
         lines.push(`  (all time for ${BY_ID}: ${now.failing} failing of ${now.compared} compared)`);
+        const table = (await shadowSummary(context.target)).table.trim();
+        if (table !== '') lines.push(...table.split('\n'));
         if (compared < ids.length)
           failures.push(`only ${compared} of ${ids.length} reads were compared`);
         if (failing > 0)

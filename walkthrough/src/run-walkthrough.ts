@@ -102,6 +102,7 @@ export async function runWalkthroughCommand(
         throw new CliError([`${target.routesFile}: no routes file here (--routes FILE)`]);
       }
     }
+    await checkReachable(target);
     const context: StepContext = {
       target,
       repoRoot,
@@ -157,4 +158,20 @@ function linePrompter(io: CliIo, onClose: (close: () => void) => void): Prompter
       return String(next.value);
     },
   };
+}
+
+/** The facade's admin plane answers: the example is running where the options say. */
+async function checkReachable(target: WalkthroughTarget): Promise<void> {
+  try {
+    const response = await fetch(`${target.adminUrl}/health`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    if (response.ok) return;
+  } catch {
+    // reported below
+  }
+  throw new CliError([
+    `cannot reach the facade admin plane at ${target.adminUrl}: is the example running ` +
+      '(npm start in another terminal)? Or pass --start-stack to start a private copy.',
+  ]);
 }
