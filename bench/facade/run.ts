@@ -14,6 +14,7 @@
  *          --profile-variant <plain|weighted|shadow> (which facade --profile profiles; plain)
  *          --loadgen <auto|wrk|autocannon> (max-throughput rounds; auto = wrk when installed)
  *          --with-nolog (adds "facade plain no-access-log": what the per-request log line costs)
+ *          --with-fix (adds "facade plain fixed": the profile's fix, bench/facade/patched-core.ts)
  *          --render-only (rewrite the markdown from --json)
  * Without nginx on PATH the nginx targets are skipped with a message (install:
  * `apt-get install -y nginx-light`). Everything is on 127.0.0.1; the run stops by itself.
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       'profile-variant': { type: 'string', default: 'plain' },
       'with-nolog': { type: 'boolean', default: false },
+      'with-fix': { type: 'boolean', default: false },
       loadgen: { type: 'string', default: 'auto' },
       'render-only': { type: 'boolean', default: false },
     },
@@ -257,14 +259,18 @@ async function main(): Promise<void> {
         port: child.port,
         cpuMicros: async () => (await child.stats()).cpuMicros,
       });
-      if (variant === 'plain' && values['with-nolog']) {
-        for (const mode of ['nolog'] as const) {
+      const extras = [
+        ...(values['with-fix'] ? (['patched'] as const) : []),
+        ...(values['with-nolog'] ? (['nolog'] as const) : []),
+      ];
+      if (variant === 'plain') {
+        for (const mode of extras) {
           const extra = await startServerChild(join(here, 'facade-child.js'), [file, mode], {
             quietStdout: true,
           });
           children.push(extra);
           targets.push({
-            name: 'facade plain no-access-log',
+            name: mode === 'patched' ? 'facade plain fixed' : 'facade plain no-access-log',
             kind: 'facade',
             variant,
             port: extra.port,
