@@ -87,6 +87,7 @@ export async function runWalkthroughCommand(
       );
       stack = await startStack(repoRoot, {
         ...(options.verbose && { log: (line: string) => io.out(`  | ${line}\n`) }),
+        onInterrupt: () => io.out('\nInterrupted: stopping the example stack...\n'),
       });
       target = stack.target;
       stateFile = options.state

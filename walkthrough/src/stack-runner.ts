@@ -24,7 +24,12 @@ const READY = 'strangler example is up';
 
 export async function startStack(
   repoRoot: string,
-  options: { readonly log?: (line: string) => void; readonly timeoutMs?: number } = {},
+  options: {
+    readonly log?: (line: string) => void;
+    readonly timeoutMs?: number;
+    /** Ctrl-C / SIGTERM while the stack runs: called, then the stack is stopped and we exit 130. */
+    readonly onInterrupt?: () => void;
+  } = {},
 ): Promise<StartedStack> {
   const script = path.join(repoRoot, 'dist/stack/start.js');
   if (!existsSync(script)) {
@@ -79,7 +84,15 @@ export async function startStack(
     child.stderr?.on('data', onData);
   });
 
+  const onSignal = (): void => {
+    options.onInterrupt?.();
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const stop = async (): Promise<void> => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
