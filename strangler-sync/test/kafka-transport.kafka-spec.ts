@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { pino, type Logger } from 'pino';
 import type { PostgresCluster } from '../../stack/postgres-cluster.js';
 import { createTestDatabase, startTestPostgres } from '../../test-support/database.js';
 import {
@@ -47,7 +48,12 @@ const PARTITIONS = 3;
 const TABLE_NAMES = TABLES.map((t) => t.split('.')[1] ?? t);
 
 /** A mixed workload: inserts, updates (some leave TOAST unchanged), key moves, deletes. */
-async function mixedWorkload(client: pg.Client, transactions: number, seed: string) {
+async function mixedWorkload(
+  client: pg.Client,
+  transactions: number,
+  seed: string,
+  options: { deleteCards?: boolean } = {},
+) {
   const cards: string[] = (
     await client.query<{ id: string }>('SELECT id::text FROM cards ORDER BY id')
   ).rows.map((r) => r.id);
@@ -111,7 +117,7 @@ async function mixedWorkload(client: pg.Client, transactions: number, seed: stri
             );
           break;
         case 6:
-          if (card) {
+          if (card && options.deleteCards !== false) {
             await client.query(`DELETE FROM card_tags WHERE card_id = $1`, [card]);
             await client.query(`DELETE FROM cards WHERE id = $1`, [card]);
             cards.splice(cards.indexOf(card), 1);
@@ -171,8 +177,8 @@ describe('kafka transport (real Kafka + Debezium)', () => {
     slots.push({ url: sourceUrl, slot: parsed.data.slot, publication: parsed.data.publication });
     return parsed.data;
   };
-  const start = async (def: PipelineDefinition) => {
-    const running = await startPipeline(def);
+  const start = async (def: PipelineDefinition, logger?: Logger) => {
+    const running = await startPipeline(def, { logger });
     pipelines.push(running);
     return running;
   };
@@ -338,6 +344,46 @@ describe('kafka transport (real Kafka + Debezium)', () => {
     } finally {
       await collector.stop();
     }
+  }, 300_000);
+  it('D. foreignKeys: wait — a child arriving before its parent waits for it (FK enforced throughout)', async () => {
+    const sourceUrl = await createTestDatabase(cluster!, 'wait');
+    const source = await client(sourceUrl);
+    await createSchema(source);
+    await runSteps(source, SNAPSHOT_STEPS);
+    const targetUrl = await targetDatabase();
+    const def = definition('own-wait', sourceUrl, targetUrl, {
+      topicPrefix: 'ownw',
+      foreignKeys: 'wait',
+    });
+    // Counts the waits (how often a tags batch got ahead of its cards: timing decides).
+    let waits = 0;
+    const logger = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          if (line.includes('foreign key not satisfied yet')) waits += 1;
+        },
+      },
+    );
+    let running = await start(def, logger);
+    // Cards and their tags are written in the same transactions, so the tags' topic often
+    // gets ahead of the cards' one; no card is deleted (see docs: "wait" cannot help a child
+    // insert that arrives after its parent's delete).
+    await mixedWorkload(source, 60, 'wait-1', { deleteCards: false });
+    await running.stop();
+    await mixedWorkload(source, 30, 'wait-stopped', { deleteCards: false });
+    running = await start(def, logger);
+    await mixedWorkload(source, 60, 'wait-2', { deleteCards: false });
+    await expectIdentical(def, running);
+    // The foreign key was enforced, not bypassed.
+    const role = await (
+      await client(targetUrl)
+    ).query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'card_tags'::regclass AND contype = 'f'`,
+    );
+    expect(role.rows[0]?.n).toBe(1);
+    console.log(`foreignKeys wait: ${waits} batches waited for their parent rows`);
+    await running.stop();
   }, 300_000);
 });
 
