@@ -190,7 +190,16 @@ async function main(): Promise<void> {
     const seeded = await prepareData(config, db);
     const sync = startSync(config, db);
     processes = [sync];
-    void sync.exited.then((code) => shutdown(`sync exited with ${code}`, 1));
+    // A stopped pipeline (a dead letter under `deadLetters: stop`, an outage past its retries) is a
+    // state to inspect, not a reason to stop serving: the apps and the facade keep running.
+    void sync.exited.then((code) => {
+      if (stopping) return;
+      log(
+        `sync stopped (exit ${code}): cards-service's database no longer follows legacy. ` +
+          `Inspect with \`npx strangler sync status ${CARDS_PIPELINE_FILE}\` (dead letters, lag); ` +
+          'restart with `npx strangler sync start` on the same file: it resumes from its slot.',
+      );
+    });
     log('sync: copying the legacy rows into cards-service, then streaming changes');
     await waitForStreaming(db, sync);
     const services = startServices(config, db);
