@@ -29,3 +29,9 @@ export {
   type VerifyOptions,
   type VerifyReport,
 } from './verify/verify-pipeline.js';
+export {
+  decodeDebeziumRecord,
+  DebeziumRecordError,
+  type DecodedRecord,
+} from './kafka/debezium-record.js';
+export { topicFor } from './kafka/kafka-apply.js';
