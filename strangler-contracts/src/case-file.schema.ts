@@ -102,14 +102,18 @@ export const compareSchema = z
     maxDifferences: z.number().int().min(1).optional(),
     maxValueChars: z.number().int().min(8).optional(),
   })
-  .superRefine((options, ctx) => {
-    try {
-      compileComparison(options);
-    } catch (error) {
-      if (!(error instanceof ComparisonOptionsError)) throw error;
-      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem });
-    }
-  });
+  .superRefine(
+    (options, ctx) => {
+      try {
+        compileComparison(options);
+      } catch (error) {
+        if (!(error instanceof ComparisonOptionsError)) throw error;
+        for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    },
+    // Only options that passed their own checks: a bad path is reported once, at the path.
+    { when: (payload) => payload.issues.length === 0 },
+  );
 
 /** `{ name: source }`: `$.json.path` (one value), `status`, or `headers.<name>`. */
 const captureSchema = z.record(

@@ -44,7 +44,7 @@ describe('parseCaseFile', () => {
     [
       'an unknown field, at the key',
       'endpoint: GET /x\ncases:\n  - name: a\n    request: { method: GET, path: /x }\n    expects: { status: 200 }\n',
-      /^cases\/demo\.yaml:5:5 cases\[0\]\.expects: unknown field$/,
+      /^cases\/demo\.yaml:5:5 cases\[0\]\.expects: Unrecognized key: "expects"$/,
     ],
     [
       'a missing request, at the case',
@@ -79,12 +79,12 @@ describe('parseCaseFile', () => {
     [
       'a YAML syntax error',
       'endpoint: GET /x\ncases:\n  - name: a\n    request: { method: GET, path: /x\n',
-      /^cases\/demo\.yaml:\d+:\d+: YAML: /,
+      /^cases\/demo\.yaml:\d+:\d+ YAML syntax: /,
     ],
     [
       'a duplicate key',
       'endpoint: GET /x\nendpoint: GET /y\ncases: []\n',
-      /^cases\/demo\.yaml:2:1: YAML: Map keys must be unique/,
+      /^cases\/demo\.yaml:2:1 YAML syntax: Map keys must be unique/,
     ],
   ])('names file:line:column and the field for %s', (_label, text, expected) => {
     expect(problemsOf(text)[0]).toMatch(expected);

@@ -5,9 +5,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import { parseValidatedYaml } from '../../strangler-config/validated-yaml.js';
 import { caseFileSchema, type ContractCaseFile } from './case-file.schema.js';
+
+export { formatFieldPath } from '../../strangler-config/validated-yaml.js';
 
 /** A place in a case file (1-based line and column). */
 export interface SourcePosition {
@@ -79,91 +80,22 @@ export async function loadCaseFiles(targets: readonly string[]): Promise<LoadedC
   return loaded;
 }
 
-/** Parses one case file's text: the loaded file, or its problems with line numbers. */
+/**
+ * Parses one case file's text: the loaded file, or its problems with line numbers. Problems
+ * about a value point at the value (`request: { path: cards }` → at `cards`).
+ */
 export function parseCaseFile(
   file: string,
   text: string,
 ): { loaded: LoadedCaseFile } | { problems: string[] } {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
-  const where = (position: SourcePosition) =>
-    `${position.file}:${position.line}:${position.column}`;
-
-  if (document.errors.length > 0) {
-    return {
-      problems: document.errors.map(
-        (error) => `${where(at(error.pos[0]))}: YAML: ${firstLine(error.message)}`,
-      ),
-    };
-  }
-  const locate = (fieldPath: readonly PropertyKey[], atKey = false): SourcePosition =>
-    at(nodeOffset(document, fieldPath, atKey));
-  const parsed = caseFileSchema.safeParse(document.toJS());
-  if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, where)),
-    };
-  }
+  const result = parseValidatedYaml(text, file, caseFileSchema, { pointAt: 'value' });
+  if (!result.ok) return { problems: result.errors };
   return {
     loaded: {
       path: file,
       name: path.basename(file).replace(CASE_FILE, ''),
-      file: parsed.data,
-      locate,
+      file: result.value,
+      locate: (fieldPath) => ({ file, ...result.locate(fieldPath) }),
     },
   };
-}
-
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  locate: (fieldPath: readonly PropertyKey[], atKey?: boolean) => SourcePosition,
-  where: (position: SourcePosition) => string,
-): string[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const fieldPath = [...issue.path, key];
-      return `${where(locate(fieldPath, true))} ${formatFieldPath(fieldPath)}: unknown field`;
-    });
-  }
-  const field = issue.path.length > 0 ? formatFieldPath(issue.path) : '(file)';
-  return [`${where(locate(issue.path))} ${field}: ${issue.message}`];
-}
-
-/** `cases[1].request.method`. */
-export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
-  return fieldPath
-    .map((key, index) =>
-      typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`,
-    )
-    .join('');
-}
-
-/** Offset of the node at `fieldPath`; a map key when the path ends at a key; else the parent. */
-function nodeOffset(document: Document, fieldPath: readonly PropertyKey[], atKey: boolean): number {
-  const keys = fieldPath.filter(
-    (key): key is string | number => typeof key === 'string' || typeof key === 'number',
-  );
-  for (let length = keys.length; length > 0; length--) {
-    const node: unknown =
-      atKey && length === keys.length ? undefined : document.getIn(keys.slice(0, length), true);
-    if (isNode(node) && node.range) return node.range[0];
-    // A key with a null value, or an unknown key: point at the key itself.
-    const parent: unknown = document.getIn(keys.slice(0, length - 1), true);
-    if (isMap(parent)) {
-      const pair = parent.items.find(
-        (item) => isNode(item.key) && (item.key as { value?: unknown }).value === keys[length - 1],
-      );
-      if (pair && isNode(pair.key) && pair.key.range) return pair.key.range[0];
-    }
-  }
-  const root = document.contents;
-  return isNode(root) && root.range ? root.range[0] : 0;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }

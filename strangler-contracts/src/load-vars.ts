@@ -3,7 +3,8 @@
  * values, e.g. tokens) and `--var name=value` assignments, which win.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseValidatedYaml } from '../../strangler-config/validated-yaml.js';
 import { ContractCasesError } from './load-case-files.js';
 import { VARIABLE_NAME } from './variables.js';
 
@@ -20,17 +21,9 @@ export async function loadVarsFile(file: string): Promise<Record<string, unknown
 }
 
 export function parseVars(file: string, text: string): Record<string, unknown> {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw new ContractCasesError(
-      document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return `${file}:${line}:${col}: YAML: ${error.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  const value: unknown = document.toJS();
+  const result = parseValidatedYaml(text, file, z.unknown());
+  if (!result.ok) throw new ContractCasesError(result.errors);
+  const value = result.value;
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ContractCasesError([`${file}: a vars file is a map of names to values`]);

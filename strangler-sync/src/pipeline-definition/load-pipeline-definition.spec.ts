@@ -45,10 +45,10 @@ describe('pipeline definition', () => {
   it('names file, line and field of a bad value', () => {
     const error = problemsOf(valid.replace('drop: [search_vector]', 'drop: [search vector]'));
     expect(error.problems).toEqual([
-      expect.objectContaining({ line: 8, field: 'tables.cards.drop.0' }),
+      expect.objectContaining({ line: 8, field: 'tables.cards.drop[0]' }),
     ]);
     expect(error.message).toContain('migrations/pipelines/cards.pipeline.yaml:8:');
-    expect(error.message).toContain('tables.cards.drop.0');
+    expect(error.message).toContain('tables.cards.drop[0]');
   });
 
   it('reports unknown keys, bad enums and missing databases', () => {
@@ -59,7 +59,7 @@ describe('pipeline definition', () => {
       ),
     );
     const fields = error.problems.map((p) => `${p.line}:${p.field}`);
-    expect(fields).toEqual(expect.arrayContaining(['4:target', '11:deadLetters', '12:']));
+    expect(fields).toEqual(expect.arrayContaining(['4:target', '11:deadLetters', '12:slotz']));
     expect(error.message).toContain('"slotz"');
   });
 
