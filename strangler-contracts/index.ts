@@ -33,3 +33,4 @@ export {
   type RunContractsOptions,
 } from './src/run-contracts.js';
 export { runCli } from './src/cli.js';
+export { recordCases, type RecordCasesOptions, type RecordedCases } from './src/record-cases.js';

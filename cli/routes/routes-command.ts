@@ -1,5 +1,6 @@
 /**
- * `strangler routes ...`: list, validate, explain, flip, weight, shadow start|stop, diffs, status.
+ * `strangler routes ...`: list, validate, explain, flip, weight, shadow start|stop, diffs,
+ * record-cases, status.
  * Editing commands work on the file (the running facade reloads it); reading commands work on the
  * file or, with `--admin`, on a running facade.
  */
@@ -9,6 +10,7 @@ import { CliError, EXIT_USAGE, type CliIo } from '../cli-io.js';
 import { editRoutes, type EditOptions } from './edit-routes.js';
 import { explainRoute, type ExplainOptions } from './explain-route.js';
 import { listRoutes, type ListOptions } from './list-routes.js';
+import { recordCasesCommand, type RecordCasesCliOptions } from './record-cases.js';
 import { showDiffs, type DiffsOptions } from './show-diffs.js';
 import { showStatus, type StatusOptions } from './show-status.js';
 import { validateRoutes, type ValidateOptions } from './validate-routes.js';
@@ -170,6 +172,16 @@ export function addRoutesCommand(
     .option('--admin <url>', ADMIN_HELP)
     .option('--json', 'print JSON')
     .action((options: DiffsOptions) => showDiffs(options, io));
+
+  routes
+    .command('record-cases')
+    .description("write a rule's shadow mismatches and sampled matches as contract cases")
+    .requiredOption('--rule <name>', 'the shadowed rule')
+    .requiredOption('--out <dir>', 'directory for <rule>.recorded.yaml')
+    .option('--admin <url>', ADMIN_HELP)
+    .option('--include <kinds>', 'mismatches, matches or both', 'mismatches,matches')
+    .option('--keep-auth', 'keep authorization and cookie headers (default: dropped)')
+    .action((options: RecordCasesCliOptions) => recordCasesCommand(options, io));
 
   routes
     .command('status')

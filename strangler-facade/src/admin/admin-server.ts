@@ -10,6 +10,8 @@
  *                                      which rule, upstream, canary bucket, shadow, fallback
  *   GET    /shadow/summary             per route "N failing of M compared", fields, noise ratios
  *   GET    /shadow/mismatches?rule&limit
+ *   GET    /shadow/cases?rule&include  a rule's stored mismatches and sampled matches, with its
+ *                                      comparison options (for `strangler routes record-cases`)
  *   GET    /rollouts                   staged rollouts: step, since, counts, last decision and why
  *   GET    /metrics                    Prometheus text
  *   PUT    /rules/{name}/upstream      {upstream}                 ┐ need the bearer token; edit
@@ -114,6 +116,32 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
       const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
       const rule = url.searchParams.get('rule') ?? undefined;
       return ok({ mismatches: options.recorder?.mismatches(rule, limit) ?? [] });
+    },
+    '/shadow/cases': (_req, url) => {
+      const rule = url.searchParams.get('rule') ?? '';
+      if (rule === '') return { status: 400, body: { error: 'rule is required: ?rule=<name>' } };
+      const include = (url.searchParams.get('include') ?? 'mismatches,matches')
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+      const unknown = include.filter((part) => part !== 'mismatches' && part !== 'matches');
+      if (unknown.length > 0) {
+        return {
+          status: 400,
+          body: { error: `include: unknown ${unknown.join(', ')} (mismatches, matches)` },
+        };
+      }
+      const compiled = rules.current.table.rules.find((candidate) => candidate.name === rule);
+      const limit = 200;
+      return ok({
+        rule,
+        pathPattern: compiled?.pathPattern ?? null,
+        compare: compiled?.shadow?.comparison.options ?? null,
+        mismatches: include.includes('mismatches')
+          ? (options.recorder?.mismatches(rule, limit) ?? [])
+          : [],
+        matches: include.includes('matches') ? (options.recorder?.matches(rule, limit) ?? []) : [],
+      });
     },
     '/rollouts': () => ok({ rollouts: options.rollout?.statuses() ?? [] }),
     '/metrics': async () => ({

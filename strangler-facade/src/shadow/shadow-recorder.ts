@@ -45,7 +45,11 @@ export class ShadowRecorder {
     private readonly metrics: FacadeMetrics | null,
     storeOptions: MismatchStoreOptions = {},
   ) {
-    this.store = new MismatchStore({ sampleMatchesEvery: 0, ...storeOptions });
+    this.store = new MismatchStore({
+      sampleMatchesEvery: 100,
+      matchesPerRoute: 20,
+      ...storeOptions,
+    });
   }
 
   record(
@@ -60,21 +64,21 @@ export class ShadowRecorder {
       pathPattern: exchange.pathPattern,
     };
     this.summary.record(route, result);
-    if (!result.matches) {
-      this.store.record({
-        route,
-        request: {
-          method: exchange.method,
-          url: exchange.path,
-          headers: headerRecord(exchange.requestHeaders),
-          ...(exchange.requestBody !== null && { body: exchange.requestBody }),
-        },
-        primary: exchange.primary,
-        candidate,
-        ...(secondPrimary !== undefined && { secondPrimary }),
-        result,
-      });
-    }
+    // Mismatches are all kept; matches are sampled by the store (1 in `sampleMatchesEvery`),
+    // so they can be exported as contract cases (`GET /shadow/cases`).
+    this.store.record({
+      route,
+      request: {
+        method: exchange.method,
+        url: exchange.path,
+        headers: headerRecord(exchange.requestHeaders),
+        ...(exchange.requestBody !== null && { body: exchange.requestBody }),
+      },
+      primary: exchange.primary,
+      candidate,
+      ...(secondPrimary !== undefined && { secondPrimary }),
+      result,
+    });
     const counts = this.countsOf(exchange.rule);
     counts.compared += 1;
     if (!result.matches) counts.mismatched += 1;
@@ -109,6 +113,13 @@ export class ShadowRecorder {
 
   mismatches(rule: string | undefined, limit: number): StoredComparison[] {
     const all = this.store.mismatches();
+    const chosen = rule === undefined ? all : all.filter((entry) => entry.route.rule === rule);
+    return chosen.slice(-limit).reverse();
+  }
+
+  /** The sampled matches of a rule (or of every rule), newest first. */
+  matches(rule: string | undefined, limit: number): StoredComparison[] {
+    const all = this.store.matches();
     const chosen = rule === undefined ? all : all.filter((entry) => entry.route.rule === rule);
     return chosen.slice(-limit).reverse();
   }
