@@ -282,7 +282,14 @@ describe('operating the facade', () => {
     })();
     const statuses: number[] = [];
     const seen = new Set<string>();
-    for (let wave = 0; wave < 20; wave += 1) {
+    // Waves continue until both rule tables have served (reloads are asynchronous: a fast burst
+    // can end before the first one lands), bounded in count and time.
+    const deadline = Date.now() + 15_000;
+    for (
+      let wave = 0;
+      wave < 20 || (seen.size < 2 && wave < 400 && Date.now() < deadline);
+      wave += 1
+    ) {
       const replies = await Promise.all(
         Array.from({ length: 25 }, (_, index) =>
           send(fixture.facade.port, `/cards/${wave}-${index}`),
@@ -295,7 +302,7 @@ describe('operating the facade', () => {
     }
     flipping = false;
     await flipper;
-    expect(statuses).toHaveLength(500);
+    expect(statuses.length).toBeGreaterThanOrEqual(500);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     expect(flips).toBeGreaterThan(3);
     await fixture.facade.reload();
