@@ -53,3 +53,4 @@ export {
 } from './mismatch-store.js';
 export { renderDifferences, type RenderDifferencesOptions } from './render-differences.js';
 export { renderSummaryTable, type RenderSummaryOptions } from './render-summary.js';
+export { comparisonOptionsSchema } from './comparison-options.schema.js';

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import {
   compileComparison,
   ComparisonOptionsError,
-  jsonPathProblem,
+  comparisonOptionsSchema,
 } from '../../strangler-compare/index.js';
 import { captureSourceProblem } from './capture.js';
 import { VARIABLE_NAME } from './variables.js';
@@ -77,43 +77,19 @@ const expectSchema = z.strictObject({
   status: z.union([status, z.array(status).min(1)]).optional(),
 });
 
-const jsonPath = z.string().superRefine((path, ctx) => {
-  const problem = jsonPathProblem(path);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
 /** Options passed straight to strangler-compare's `compileComparison`. */
-export const compareSchema = z
-  .strictObject({
-    status: z.boolean().optional(),
-    headers: z.array(z.string().regex(HEADER_NAME)).optional(),
-    ignore: z.array(jsonPath).optional(),
-    unordered: z
-      .array(z.union([jsonPath, z.strictObject({ path: jsonPath, key: z.string().optional() })]))
-      .optional(),
-    numericTolerance: z
-      .strictObject({
-        absolute: z.number().min(0).optional(),
-        relative: z.number().min(0).optional(),
-        paths: z.array(jsonPath).optional(),
-      })
-      .optional(),
-    keyOrder: z.boolean().optional(),
-    maxDifferences: z.number().int().min(1).optional(),
-    maxValueChars: z.number().int().min(8).optional(),
-  })
-  .superRefine(
-    (options, ctx) => {
-      try {
-        compileComparison(options);
-      } catch (error) {
-        if (!(error instanceof ComparisonOptionsError)) throw error;
-        for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem });
-      }
-    },
-    // Only options that passed their own checks: a bad path is reported once, at the path.
-    { when: (payload) => payload.issues.length === 0 },
-  );
+export const compareSchema = comparisonOptionsSchema.superRefine(
+  (options, ctx) => {
+    try {
+      compileComparison(options);
+    } catch (error) {
+      if (!(error instanceof ComparisonOptionsError)) throw error;
+      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem });
+    }
+  },
+  // Only options that passed their own checks: a bad path is reported once, at the path.
+  { when: (payload) => payload.issues.length === 0 },
+);
 
 /** `{ name: source }`: `$.json.path` (one value), `status`, or `headers.<name>`. */
 const captureSchema = z.record(

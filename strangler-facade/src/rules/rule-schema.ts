@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-import { jsonPathProblem } from '../../../strangler-compare/index.js';
+import { comparisonOptionsSchema } from '../../../strangler-compare/index.js';
 
 import { isValidPathPattern, isValidPrefix, PATH_PATTERN_HELP } from './path-pattern.js';
 
@@ -199,30 +199,9 @@ export const fallbackSchema = z.strictObject({
     .describe("At most this fraction of the rule's recent requests may be retried"),
 });
 
-const jsonPathSchema = z.string().superRefine((value, ctx) => {
-  const problem = jsonPathProblem(value);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-});
-
-export const shadowCompareSchema = z
-  .strictObject({
-    status: z.boolean().optional(),
-    headers: z.array(headerNameSchema).optional(),
-    ignore: z.array(jsonPathSchema).optional(),
-    unordered: z
-      .array(z.union([jsonPathSchema, z.strictObject({ path: jsonPathSchema, key: z.string() })]))
-      .optional(),
-    numericTolerance: z
-      .strictObject({
-        absolute: z.number().min(0).optional(),
-        relative: z.number().min(0).optional(),
-        paths: z.array(jsonPathSchema).optional(),
-      })
-      .optional(),
-    keyOrder: z.boolean().optional(),
-    maxDifferences: z.number().int().min(1).optional(),
-  })
-  .describe("strangler-compare's options (compileComparison)");
+export const shadowCompareSchema = comparisonOptionsSchema.describe(
+  "strangler-compare's options (compileComparison)",
+);
 
 export const shadowSchema = z.strictObject({
   upstream: nameSchema.describe('The candidate that receives a copy of the request'),
