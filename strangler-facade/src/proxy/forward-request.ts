@@ -2,13 +2,15 @@
  * The default proxy core, on undici: one keep-alive `Pool` per upstream origin, created on first
  * use and reused across rule reloads; `Pool#stream` pipes the upstream body straight into the
  * client response (backpressure both ways, no buffering). A client that goes away aborts the
- * upstream request through an AbortSignal, so nothing keeps reading from the upstream for nobody.
+ * upstream request through undici's `signal` option, so nothing keeps reading from the upstream
+ * for nobody; the signal is a `ClientGone` emitter, not an `AbortController` (see client-gone.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { Pool } from 'undici';
 
 import type { CompiledUpstream } from '../rules/compile-rules.js';
+import { ClientGone } from './client-gone.js';
 import { CapturingWritable, DiscardWritable } from './response-capture.js';
 import {
   hasRequestBody,
@@ -40,7 +42,7 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
     res: ServerResponse,
     outgoing: OutgoingRequest,
   ): Promise<ForwardFailure | null> {
-    const abort = new AbortController();
+    const abort = new ClientGone();
     const onClientGone = (): void => {
       if (!res.writableFinished) abort.abort();
     };
@@ -53,7 +55,7 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
           method: outgoing.method,
           headers: outgoing.headers as string[],
           body: outgoing.body !== undefined ? outgoing.body : hasRequestBody(req) ? req : null,
-          signal: abort.signal,
+          signal: abort,
         },
         ({ statusCode, headers }) => {
           if (outgoing.divert5xx === true && statusCode >= 500) {
@@ -70,10 +72,10 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
       if (diverted !== 0) return statusFailure(outgoing.upstream, diverted);
       return null;
     } catch (error) {
-      if (diverted !== 0 && !abort.signal.aborted) {
+      if (diverted !== 0 && !abort.aborted) {
         return statusFailure(outgoing.upstream, diverted);
       }
-      if (abort.signal.aborted) return null;
+      if (abort.aborted) return null;
       if (res.headersSent) {
         res.destroy();
         return null;
