@@ -29,7 +29,7 @@ import { formatVerifyReport, verifyPipeline } from './verify/verify-pipeline.js'
  *   strangler-sync verify <pipeline>            compare source and target under the mapping
  *   strangler-sync backfill <pipeline> <table>  copy one table again (safe while streaming)
  *   strangler-sync prune <pipeline>             delete tombstones nothing can need any more
- *   strangler-sync drop <pipeline>              drop the slot and publication on the source
+ *   strangler-sync drop <pipeline>              drop the slot, publication and replication origin(s)
  *
  * <pipeline> is a file, or a name in migrations/pipelines/<name>.pipeline.yaml. Database URLs
  * come from the definition (url / urlEnv) unless --source-url / --target-url are given.
@@ -96,6 +96,15 @@ export function formatStatus(status: PipelineStatus): string {
     `lag           ${formatBytes(status.lagBytes ?? slot?.lagBytes)}, ${lagSeconds}`,
     `events/s      ${status.eventsPerSecond === null || status.eventsPerSecond === undefined ? '- (not running)' : `${status.eventsPerSecond} (last 10 s)`}`,
     `dead letters  ${status.deadLetters}`,
+    ...(status.origin ? [`origin        ${status.origin}`] : []),
+    ...(status.skipAppliedBy && status.skipAppliedBy.length > 0
+      ? [
+          `skips echoes  applied by ${status.skipAppliedBy.join(', ')}: ` +
+            (status.echoTransactionsSkipped === null || status.echoTransactionsSkipped === undefined
+              ? '- (not running)'
+              : `${status.echoTransactionsSkipped} transactions skipped since start`),
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -256,9 +265,13 @@ export function buildCli(): Command {
 
   program
     .command('drop <pipeline>')
-    .description('drop the replication slot and publication (the target keeps its rows)')
+    .description(
+      'drop the replication slot and publication, and the replication origin(s) on the target ' +
+        '(the target keeps its rows)',
+    )
     .action(async (pipeline: string) => {
-      await dropPipelineSource(await load(pipeline), urls());
+      const { origins } = await dropPipelineSource(await load(pipeline), urls());
+      if (origins.length > 0) process.stdout.write(`dropped origin(s) ${origins.join(', ')}\n`);
     });
 
   return program;

@@ -55,6 +55,12 @@ export const syncMetrics = {
     labelNames: ['pipeline'] as const,
     registers: [syncMetricsRegistry],
   }),
+  echoTransactionsSkipped: new Counter({
+    name: 'strangler_sync_echo_transactions_skipped_total',
+    help: 'Source transactions the capture skipped because a pipeline listed in skipAppliedBy applied them (echo suppression).',
+    labelNames: ['pipeline'] as const,
+    registers: [syncMetricsRegistry],
+  }),
   snapshotRows: new Counter({
     name: 'strangler_sync_snapshot_rows_total',
     help: 'Rows copied by the initial load and backfills.',

@@ -16,7 +16,7 @@ import { qualified } from '../mapping/table-mapping.js';
  * - `_strangler_snapshot_progress`: per pipeline and source table, how far the initial load got.
  * - `_strangler_dead_letters`: events that could not be applied, with the error.
  * - `_strangler_pipeline_runtime`: per pipeline, what the running process last reported (events
- *   per second, lag seconds, when) and the stop flag `strangler-sync stop` sets. Apart from the
+ *   per second, lag seconds, echo transactions skipped, when) and the stop flag `strangler-sync stop` sets. Apart from the
  *   state table so the once-a-second report never waits on a batch's row lock.
  */
 export interface SyncTables {
@@ -91,6 +91,8 @@ export async function ensureSyncTables(client: pg.ClientBase, schema: string): P
         lag_seconds double precision,
         stop_requested_at timestamptz
       )`);
+    // Added with echo suppression (skipAppliedBy): echo transactions skipped since the start.
+    await client.query(`ALTER TABLE ${t.runtime} ADD COLUMN IF NOT EXISTS echo_skipped bigint`);
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['strangler-sync-bookkeeping']);
   }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { syncMetrics } from '../metrics.js';
 import { isTransient } from './change-applier.js';
+import { resetOriginSession, setUpOriginSession } from './replication-origin.js';
 
 export interface TargetRetryOptions {
   /** First pause before reconnecting (default 100 ms); doubled after each failed attempt. */
@@ -45,7 +46,16 @@ export class TargetConnection {
 
   constructor(
     private readonly url: string,
-    private readonly options: { logger?: Logger; pipeline?: string; retry?: TargetRetryOptions },
+    private readonly options: {
+      logger?: Logger;
+      pipeline?: string;
+      retry?: TargetRetryOptions;
+      /**
+       * Replication origin every session of this connection writes under (set up again after
+       * each reconnect; the lost session released it when its server process ended).
+       */
+      origin?: string;
+    },
   ) {
     this.retry = {
       initialDelayMs: options.retry?.initialDelayMs ?? 100,
@@ -74,6 +84,7 @@ export class TargetConnection {
     try {
       await client.connect();
       await client.query(`SET TIME ZONE 'UTC'`);
+      if (this.options.origin) await setUpOriginSession(client, this.options.origin);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -118,6 +129,7 @@ export class TargetConnection {
   async end(): Promise<void> {
     const client = this.current;
     this.current = null;
+    if (client && this.options.origin) await resetOriginSession(client);
     await client?.end();
   }
 }

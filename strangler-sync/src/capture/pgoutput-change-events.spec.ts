@@ -1,6 +1,11 @@
 import type { Pgoutput } from 'pg-logical-replication';
 import { UNAVAILABLE_VALUE } from '../change-event/change-event.js';
-import { beginTransaction, changeEventsFrom, rowFromTuple } from './pgoutput-change-events.js';
+import {
+  beginTransaction,
+  changeEventsFrom,
+  noteOrigin,
+  rowFromTuple,
+} from './pgoutput-change-events.js';
 
 const column = (name: string, typeOid: number, key = false) =>
   ({
@@ -89,5 +94,48 @@ describe('pgoutput → change events', () => {
     );
     expect(events.map((e) => e.transaction?.total_order)).toEqual([1, 2]);
     expect(events[1]?.after).toEqual({ id: 2, published: false, body: 'x', views: '1' });
+  });
+
+  describe('origin (echo suppression)', () => {
+    const insert = {
+      tag: 'insert',
+      relation,
+      new: { id: '1', published: 't', body: 'x', views: '1' },
+    } as const;
+    const begin = () =>
+      beginTransaction({ tag: 'begin', commitLsn: '0/100', commitTime: 0n, xid: 1 });
+    const origin = (originName: string) =>
+      ({ tag: 'origin', originLsn: '0/10', originName }) as const;
+    const skip = ['strangler_cards_reverse'];
+
+    it('drops every change of a transaction applied by a skipped pipeline', () => {
+      const transaction = begin();
+      noteOrigin(transaction, origin('strangler_cards_reverse'), skip);
+      expect(transaction).toMatchObject({ origin: 'strangler_cards_reverse', echo: true });
+      expect(changeEventsFrom(insert, '0/F0', transaction, 'cards', 'legacy')).toEqual([]);
+    });
+
+    it("recognises the skipped pipeline's suffixed origins (backfill, Kafka sessions)", () => {
+      for (const name of [
+        'strangler_cards_reverse:backfill:12',
+        'strangler_cards_reverse:kafka:3',
+      ]) {
+        const transaction = begin();
+        noteOrigin(transaction, origin(name), skip);
+        expect(transaction.echo).toBe(true);
+      }
+    });
+
+    it('keeps transactions of other origins, of a name that only starts alike, and native ones', () => {
+      for (const name of ['strangler_cards', 'strangler_cards_reverse_2', 'strangler_search']) {
+        const transaction = begin();
+        noteOrigin(transaction, origin(name), skip);
+        expect(transaction).toMatchObject({ origin: name, echo: false });
+        expect(changeEventsFrom(insert, '0/F0', transaction, 'cards', 'legacy')).toHaveLength(1);
+      }
+      const native = begin();
+      expect(native).toMatchObject({ origin: null, echo: false });
+      expect(changeEventsFrom(insert, '0/F0', native, 'cards', 'legacy')).toHaveLength(1);
+    });
   });
 });

@@ -10,6 +10,7 @@ import {
   type StreamPosition,
 } from '../change-event/change-event.js';
 import { normaliseLsn } from '../lsn.js';
+import { isOriginOf } from '../pipeline-definition/pipeline-definition.schema.js';
 import { fromPgText } from './pg-text-value.js';
 
 /** The source transaction being decoded (from its `begin` message). */
@@ -21,6 +22,13 @@ export interface SourceTransaction {
   /** Events so far (for `transaction.total_order` and the row position). */
   order: number;
   orderByTable: Map<string, number>;
+  /** Replication origin the source transaction was committed under (null: a native write). */
+  origin: string | null;
+  /**
+   * Applied by a pipeline listed in `skipAppliedBy` (an echo): it yields no change events, and
+   * its commit still moves the pipeline's position past it.
+   */
+  echo: boolean;
 }
 
 export function beginTransaction(message: Pgoutput.MessageBegin): SourceTransaction {
@@ -31,7 +39,24 @@ export function beginTransaction(message: Pgoutput.MessageBegin): SourceTransact
     commitTimeMs: Number(BigInt(message.commitTime as bigint) / 1000n),
     order: 0,
     orderByTable: new Map(),
+    origin: null,
+    echo: false,
   };
+}
+
+/**
+ * pgoutput's Origin message (sent after BEGIN, before any change, for a transaction committed
+ * by a session with a replication origin): marks the transaction as an echo when the origin is
+ * one of `skipOrigins` or a suffixed form of one (`strangler_cards:backfill:12`). Compared by
+ * name, so a pipeline still receives rows that OTHER pipelines applied to its source.
+ */
+export function noteOrigin(
+  transaction: SourceTransaction,
+  message: Pgoutput.MessageOrigin,
+  skipOrigins: readonly string[],
+): void {
+  transaction.origin = message.originName;
+  transaction.echo = skipOrigins.some((origin) => isOriginOf(message.originName, origin));
 }
 
 /**
@@ -58,7 +83,10 @@ export function rowFromTuple(
   return row;
 }
 
-/** Change events for one pgoutput row message (a truncate gives one per table). */
+/**
+ * Change events for one pgoutput row message (a truncate gives one per table); none for a
+ * transaction `noteOrigin` marked as an echo.
+ */
 export function changeEventsFrom(
   message: Pgoutput.Message,
   messageLsn: string,
@@ -66,6 +94,7 @@ export function changeEventsFrom(
   pipeline: string,
   db: string,
 ): ChangeEvent[] {
+  if (transaction.echo) return [];
   const position = (relation: Pgoutput.MessageRelation): StreamPosition => {
     const table = `${relation.schema}.${relation.name}`;
     transaction.order += 1;

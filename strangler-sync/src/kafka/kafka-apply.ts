@@ -10,6 +10,8 @@ import {
 import type { ChangeEvent } from '../change-event/change-event.js';
 import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { syncMetrics } from '../metrics.js';
+import { suffixedOrigin } from '../pipeline-definition/pipeline-definition.schema.js';
+import { resetOriginSession, setUpOriginSession } from '../apply/replication-origin.js';
 import { decodeDebeziumRecord, type ColumnTypeLookup } from './debezium-record.js';
 
 export interface KafkaApplyOptions {
@@ -38,6 +40,12 @@ export interface KafkaApplyOptions {
   foreignKeys?: 'auto' | 'replica' | 'wait';
   /** Called after each committed target transaction with the number of events in it. */
   onCommitted?: (events: number) => void;
+  /**
+   * The pipeline's replication origin. Batches of different partitions commit at the same time
+   * in different sessions, and an origin is active in one session at a time: each batch takes
+   * one of `concurrency` numbered origins `<origin>:kafka:<n>` for its transaction.
+   */
+  origin: string;
 }
 
 /** The topic a source table's change events travel on (Debezium's naming). */
@@ -86,6 +94,8 @@ export class KafkaChangeApplier {
   private fail: (error: Error) => void = () => undefined;
   private stopped = false;
   private replicaRole = false;
+  /** Numbers of the `<origin>:kafka:<n>` origins no batch holds right now. */
+  private readonly freeOrigins: number[];
 
   constructor(private readonly options: KafkaApplyOptions) {
     this.kafka = new Kafka({
@@ -100,6 +110,7 @@ export class KafkaChangeApplier {
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
     const concurrency = options.concurrency ?? 8;
+    this.freeOrigins = Array.from({ length: concurrency }, (_, n) => n);
     this.pool = new pg.Pool({ connectionString: options.targetUrl, max: concurrency });
     this.pool.on('connect', (client) => {
       void client.query(`SET TIME ZONE 'UTC'`);
@@ -256,13 +267,21 @@ export class KafkaChangeApplier {
     if (items.length > 0) {
       const client = await this.pool.connect();
       let result: { retryAt?: number };
+      let origin: number | null = null;
       try {
+        origin = await this.takeOrigin(client);
         result = await this.applyItems(client, items, partition);
       } catch (error) {
+        // A client kept in the pool gives its origin back now; a destroyed one's server process
+        // releases it as it exits (the next taker waits for that).
+        if (origin !== null && !isTransient(error)) await resetOriginSession(client);
+        if (origin !== null) this.freeOrigins.push(origin);
         client.release(isTransient(error) ? (error as Error) : undefined);
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
+      await resetOriginSession(client);
+      this.freeOrigins.push(origin);
       client.release();
       if (result.retryAt !== undefined) retryFrom = items[result.retryAt]?.offset ?? null;
       syncMetrics.transactionsApplied.inc({ pipeline });
@@ -292,6 +311,19 @@ export class KafkaChangeApplier {
     for (const key of this.firstFailure.keys())
       if (key.startsWith(`${partition}:`)) this.firstFailure.delete(key);
     await payload.heartbeat();
+  }
+
+  /** Sets up a free numbered origin in the session for this batch; returns its number. */
+  private async takeOrigin(client: pg.PoolClient): Promise<number> {
+    const n = this.freeOrigins.shift();
+    if (n === undefined) throw new Error('more concurrent batches than replication origins');
+    try {
+      await setUpOriginSession(client, suffixedOrigin(this.options.origin, 'kafka', n));
+    } catch (error) {
+      this.freeOrigins.push(n);
+      throw error;
+    }
+    return n;
   }
 
   /**

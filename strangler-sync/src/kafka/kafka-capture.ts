@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   beginTransaction,
   changeEventsFrom,
+  noteOrigin,
   type SourceTransaction,
 } from '../capture/pgoutput-change-events.js';
 import { PgoutputStream } from '../capture/pgoutput-stream.js';
@@ -28,6 +29,9 @@ export interface KafkaCaptureOptions {
   /** Records per producer request, at most, counted at source commits (default 5000). */
   maxBatchRecords?: number;
   onPublished?: (lsn: Lsn) => void;
+  /** Source transactions committed under these replication origins are not published. */
+  skipOrigins: readonly string[];
+  onEchoSkipped?: () => void;
 }
 
 /**
@@ -151,6 +155,10 @@ export class KafkaCapturePublisher {
             source = beginTransaction(message);
             open = [];
             break;
+          case 'origin':
+            if (!source) throw new Error('pgoutput origin outside a transaction');
+            noteOrigin(source, message, this.options.skipOrigins);
+            break;
           case 'insert':
           case 'update':
           case 'delete':
@@ -172,6 +180,12 @@ export class KafkaCapturePublisher {
           case 'commit': {
             if (!source) throw new Error('pgoutput commit outside a transaction');
             const endLsn = normaliseLsn(message.commitEndLsn ?? source.commitLsn);
+            if (source.echo) {
+              // Applied by the pipeline running the other way: nothing published (its changes
+              // gave no records), the slot still moves past it.
+              syncMetrics.echoTransactionsSkipped.inc({ pipeline });
+              this.options.onEchoSkipped?.();
+            }
             source = null;
             ready.push(...open);
             open = [];

@@ -67,4 +67,45 @@ describe('pipeline definition', () => {
     const error = problemsOf('source: [\n');
     expect(error.problems[0]?.line).toBeGreaterThan(0);
   });
+
+  describe('replication origin and skipAppliedBy', () => {
+    it('names the origin like the default slot and derives the skipped origins by the same rule', () => {
+      const definition = parsePipelineDefinitionYaml(
+        `${valid}skipAppliedBy: [cards-reverse, search]\n`,
+        'x/cards.pipeline.yaml',
+      );
+      expect(definition).toMatchObject({
+        origin: 'strangler_cards',
+        skipAppliedBy: ['cards-reverse', 'search'],
+        skipOrigins: ['strangler_cards_reverse', 'strangler_search'],
+      });
+      expect(parsePipelineDefinitionYaml(valid, 'x/cards-reverse.pipeline.yaml')).toMatchObject({
+        origin: 'strangler_cards_reverse',
+        skipAppliedBy: [],
+        skipOrigins: [],
+      });
+    });
+
+    it('keeps the origin when slot and publication are overridden', () => {
+      const definition = parsePipelineDefinitionYaml(
+        `${valid}slot: my_slot\npublication: my_pub\n`,
+        'x/cards.pipeline.yaml',
+      );
+      expect(definition.origin).toBe('strangler_cards');
+    });
+
+    it('refuses a pipeline name that is not one', () => {
+      const error = problemsOf(`${valid}skipAppliedBy: [Cards Reverse]\n`);
+      expect(error.problems[0]?.field).toBe('skipAppliedBy[0]');
+    });
+
+    it('refuses skipAppliedBy with a Debezium capture, which cannot filter by origin', () => {
+      const error = problemsOf(
+        `${valid}skipAppliedBy: [cards-reverse]\ntransport:\n  kind: kafka\n  brokers: [k:9092]\n` +
+          `  topicPrefix: legacy\n  capture: external\n`,
+      );
+      expect(error.problems[0]).toMatchObject({ field: 'skipAppliedBy' });
+      expect(error.message).toMatch(/cannot filter by replication origin/);
+    });
+  });
 });

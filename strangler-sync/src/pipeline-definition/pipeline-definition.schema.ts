@@ -15,6 +15,8 @@ import { z } from 'zod';
  * publication: strangler_cards     # CREATE PUBLICATION ... FOR TABLE <the tables below>
  * deadLetters: stop                # or continue
  * snapshot: { chunkSize: 1000 }
+ * skipAppliedBy: [cards-reverse]  # echo suppression: capture skips every source transaction that
+ *                                  # these pipelines' apply committed (their replication origins)
  * tables:
  *   users:                         # source table
  *     target: authors              # target table (default: same name)
@@ -101,24 +103,46 @@ const transport = z.discriminatedUnion('kind', [inProcessTransport, kafkaTranspo
 export type KafkaTransportDefinition = z.output<typeof kafkaTransport>;
 export type TransportDefinition = z.output<typeof transport>;
 
-export const pipelineDefinitionSchema = z.strictObject({
-  name: pipelineName.optional(),
-  source: database,
-  target: database,
-  slot: slotName.optional(),
-  publication: identifier.optional(),
-  deadLetters: z.enum(['stop', 'continue']).default('stop'),
-  snapshot: z
-    .strictObject({
-      chunkSize: z.number().int().positive().default(1000),
-      enabled: z.boolean().default(true),
-    })
-    .default({ chunkSize: 1000, enabled: true }),
-  tables: z
-    .record(identifier, tableMapping.nullable())
-    .refine((tables) => Object.keys(tables).length > 0, { message: 'list at least one table' }),
-  transport: transport.default({ kind: 'in-process' }),
-});
+export const pipelineDefinitionSchema = z
+  .strictObject({
+    name: pipelineName.optional(),
+    source: database,
+    target: database,
+    slot: slotName.optional(),
+    publication: identifier.optional(),
+    deadLetters: z.enum(['stop', 'continue']).default('stop'),
+    snapshot: z
+      .strictObject({
+        chunkSize: z.number().int().positive().default(1000),
+        enabled: z.boolean().default(true),
+      })
+      .default({ chunkSize: 1000, enabled: true }),
+    tables: z
+      .record(identifier, tableMapping.nullable())
+      .refine((tables) => Object.keys(tables).length > 0, { message: 'list at least one table' }),
+    transport: transport.default({ kind: 'in-process' }),
+    /**
+     * Names of pipelines whose APPLIED changes this pipeline's capture skips (echo suppression when
+     * two pipelines sync the same tables in opposite directions). Every pipeline's apply side tags
+     * the transactions it commits with its replication origin (`originNameFor`); the capture drops
+     * each source transaction whose origin belongs to one of these pipelines and still confirms its
+     * position. Origins of other pipelines (and native writes) are captured as usual. Needs the
+     * built-in capture: a Debezium connector (`capture: external`) cannot filter by origin.
+     */
+    skipAppliedBy: z.array(pipelineName).default([]),
+  })
+  .refine(
+    (p) =>
+      p.skipAppliedBy.length === 0 ||
+      p.transport.kind !== 'kafka' ||
+      p.transport.capture !== 'external',
+    {
+      message:
+        'skipAppliedBy needs the built-in capture: a Debezium connector (capture: external) cannot ' +
+        'filter by replication origin (docs/sync.md, "Two directions")',
+      path: ['skipAppliedBy'],
+    },
+  );
 
 export type PipelineDefinitionInput = z.input<typeof pipelineDefinitionSchema>;
 export type TableMappingDefinition = z.output<typeof tableMapping>;
@@ -135,6 +159,38 @@ export interface PipelineDefinition {
   tables: Record<string, TableMappingDefinition>;
   /** How change events travel from capture to apply (default in-process). */
   transport: TransportDefinition;
+  /** Replication origin the apply side tags its target transactions with (`originNameFor`). */
+  origin: string;
+  /** Pipelines whose applied changes the capture skips (see the schema field). */
+  skipAppliedBy: string[];
+  /** Their replication origins: a source transaction with one of these (or a suffixed one) is skipped. */
+  skipOrigins: string[];
+}
+
+/** Pipeline name → the part of the default slot, publication and origin names: `[^a-z0-9_]` → `_`. */
+function sqlSafeName(name: string): string {
+  return name.replace(/[^a-z0-9_]/g, '_');
+}
+
+/**
+ * The replication origin a pipeline's apply side tags its target transactions with:
+ * `strangler_<name with [^a-z0-9_] replaced by _>` (the same rule as the default slot). Sessions
+ * that write at the same time as the streaming apply (a backfill, the Kafka apply's parallel
+ * connections) use `<origin>:<suffix>` instead, because an origin can be active in one session
+ * at a time; `isOriginOf` recognises both.
+ */
+export function originNameFor(pipeline: string): string {
+  return `strangler_${sqlSafeName(pipeline)}`;
+}
+
+/** The origin of one extra concurrent session of a pipeline (`strangler_cards:backfill:123`). */
+export function suffixedOrigin(origin: string, ...suffix: (string | number)[]): string {
+  return [origin, ...suffix].join(':');
+}
+
+/** True when `originName` is `origin` or one of its suffixed forms. */
+export function isOriginOf(originName: string, origin: string): boolean {
+  return originName === origin || originName.startsWith(`${origin}:`);
 }
 
 /** Validates a parsed definition; `fallbackName` (the file name) names it when `name` is absent. */
@@ -146,7 +202,7 @@ export function parsePipelineDefinition(
   if (!parsed.success) return parsed;
   const value = parsed.data;
   const name = value.name ?? fallbackName;
-  const slotSafe = name.replace(/[^a-z0-9_]/g, '_');
+  const slotSafe = sqlSafeName(name);
   const tables: Record<string, TableMappingDefinition> = {};
   for (const [table, mapping] of Object.entries(value.tables)) tables[table] = mapping ?? {};
   return {
@@ -161,6 +217,9 @@ export function parsePipelineDefinition(
       snapshot: value.snapshot,
       tables,
       transport: value.transport,
+      origin: originNameFor(name),
+      skipAppliedBy: value.skipAppliedBy,
+      skipOrigins: value.skipAppliedBy.map(originNameFor),
     },
   };
 }

@@ -1,7 +1,15 @@
 import { pino, type Logger } from 'pino';
+import {
+  dropOrigins,
+  resetOriginSession,
+  setUpOriginSession,
+} from '../apply/replication-origin.js';
 import { ensureSyncTables } from '../apply/sync-bookkeeping.js';
 import { createSlotWithSnapshot } from '../capture/replication-slot.js';
-import type { PipelineDefinition } from '../pipeline-definition/pipeline-definition.schema.js';
+import {
+  suffixedOrigin,
+  type PipelineDefinition,
+} from '../pipeline-definition/pipeline-definition.schema.js';
 import { copyTables, type SnapshotProgress } from '../snapshot/initial-load.js';
 import {
   applierFor,
@@ -23,6 +31,10 @@ export interface BackfillOptions extends PipelineUrls {
  * `incremental`. Safe while the pipeline streams: copied rows are positioned at (S, 0), so the
  * stream's changes committed after S still win and those before S (already in the copy) are
  * skipped; at the end, target rows nothing at or after S wrote are removed.
+ *
+ * Its writes carry the replication origin `<pipeline origin>:backfill:<pid>` (the streaming apply
+ * holds the pipeline's own origin at the same time), dropped again at the end: a pipeline that
+ * skips this one's applied changes skips the backfill's too.
  */
 export async function backfillTable(
   definition: PipelineDefinition,
@@ -35,7 +47,9 @@ export async function backfillTable(
   const { sourceUrl, targetUrl } = resolveUrls(definition, options);
   const source = await connect(sourceUrl);
   const target = await connect(targetUrl);
+  const origin = suffixedOrigin(definition.origin, 'backfill', process.pid);
   try {
+    await setUpOriginSession(target, origin);
     const mappings = (await compileMappings(definition, source, target)).filter(
       (m) => m.source.table === table,
     );
@@ -72,6 +86,8 @@ export async function backfillTable(
     return { rowsCopied };
   } finally {
     await source.end();
+    await resetOriginSession(target);
+    await dropOrigins(target, origin).catch(() => undefined);
     await target.end();
   }
 }

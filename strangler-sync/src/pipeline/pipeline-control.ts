@@ -40,6 +40,15 @@ export interface PipelineStatus {
   reportedAt?: string | null;
   /** A `stop` is pending (the running pipeline has not acted on it yet). */
   stopRequested?: boolean;
+  /** Replication origin the apply side commits under (docs/sync.md, "Two directions"). */
+  origin?: string;
+  /** Pipelines whose applied changes the capture skips. */
+  skipAppliedBy?: string[];
+  /**
+   * Source transactions skipped as echoes (applied by a `skipAppliedBy` pipeline) since the
+   * running process started; null when it is not running.
+   */
+  echoTransactionsSkipped?: number | null;
   deadLetters: number;
   error: string | null;
 }
@@ -96,8 +105,9 @@ export async function readPipelineStatus(
       if (await hasTable(target, tables.runtime)) {
         const result = await target.query<RuntimeRow>(
           `SELECT reported_at, events_per_second, lag_seconds, stop_requested_at,
+                  (to_jsonb(r) ->> 'echo_skipped')::float8 AS echo_skipped,
                   (extract(epoch FROM now() - reported_at) * 1000)::float8 AS age_ms
-             FROM ${tables.runtime} WHERE pipeline = $1`,
+             FROM ${tables.runtime} AS r WHERE pipeline = $1`,
           [definition.name],
         );
         runtime = result.rows[0] ?? null;
@@ -123,6 +133,9 @@ export async function readPipelineStatus(
         eventsPerSecond: fresh ? round(runtime?.events_per_second ?? 0, 1) : null,
         reportedAt: runtime?.reported_at?.toISOString() ?? null,
         stopRequested: runtime?.stop_requested_at != null,
+        origin: definition.origin,
+        skipAppliedBy: definition.skipAppliedBy,
+        echoTransactionsSkipped: fresh ? (runtime?.echo_skipped ?? 0) : null,
         deadLetters,
         error: null,
       };
@@ -139,6 +152,7 @@ interface RuntimeRow {
   events_per_second: number | null;
   lag_seconds: number | null;
   stop_requested_at: Date | null;
+  echo_skipped: number | null;
   age_ms: number | null;
 }
 
@@ -219,6 +233,8 @@ export function startRuntimeReporter(options: {
   /** When the pipeline was started: stop requests older than this are stale and cleared. */
   startedAt: Date;
   onStopRequested: () => void;
+  /** Echo transactions skipped since the pipeline started (skipAppliedBy). */
+  echoTransactionsSkipped?: () => number;
 }): RuntimeReporter {
   const { pipeline, logger } = options;
   const table = syncTables(options.targetSchema).runtime;
@@ -249,18 +265,20 @@ export function startRuntimeReporter(options: {
     const seconds = (newest.at - oldest.at) / 1000;
     const rate = seconds > 0 ? (newest.events - oldest.events) / seconds : 0;
     const lagSeconds = pendingLagSeconds(pipeline, now);
+    const echoes = options.echoTransactionsSkipped?.() ?? 0;
     syncMetrics.eventsPerSecond.set({ pipeline }, rate);
     syncMetrics.lagSeconds.set({ pipeline }, lagSeconds);
     const result = await pool.query<{ stop: boolean }>(
-      `INSERT INTO ${table} AS r (pipeline, started_at, reported_at, events_per_second, lag_seconds)
-       VALUES ($1, $5, now(), $2, $3)
+      `INSERT INTO ${table} AS r
+         (pipeline, started_at, reported_at, events_per_second, lag_seconds, echo_skipped)
+       VALUES ($1, $5, now(), $2, $3, $6)
        ON CONFLICT (pipeline) DO UPDATE SET reported_at = now(), events_per_second = $2,
-         lag_seconds = $3,
+         lag_seconds = $3, echo_skipped = $6,
          started_at = CASE WHEN $4 THEN $5 ELSE r.started_at END,
          stop_requested_at = CASE WHEN r.stop_requested_at < $5 THEN NULL
                                   ELSE r.stop_requested_at END
        RETURNING stop_requested_at IS NOT NULL AS stop`,
-      [pipeline, rate, lagSeconds, first, options.startedAt],
+      [pipeline, rate, lagSeconds, first, options.startedAt, echoes],
     );
     first = false;
     if (result.rows[0]?.stop && !stopping) {
@@ -291,7 +309,7 @@ export function startRuntimeReporter(options: {
       await pool
         .query(
           `UPDATE ${table} SET reported_at = NULL, events_per_second = NULL, lag_seconds = NULL,
-                  stop_requested_at = NULL WHERE pipeline = $1`,
+                  echo_skipped = NULL, stop_requested_at = NULL WHERE pipeline = $1`,
           [pipeline],
         )
         .catch(() => undefined);

@@ -6,6 +6,11 @@ import {
   syncTables,
   writeSyncState,
 } from '../apply/sync-bookkeeping.js';
+import {
+  dropOrigins,
+  resetOriginSession,
+  setUpOriginSession,
+} from '../apply/replication-origin.js';
 import type { TargetRetryOptions } from '../apply/target-connection.js';
 import {
   createSlotWithSnapshot,
@@ -81,7 +86,14 @@ export async function startPipeline(
   const source = await connect(sourceUrl);
   const target = await connect(targetUrl);
   let streamer: ChangeTransport;
+  let echoesSkipped = 0;
+  const onEchoSkipped = () => {
+    echoesSkipped += 1;
+  };
   try {
+    // The initial load's writes carry the pipeline's origin too (the streaming session takes it
+    // over below, after this session released it).
+    await setUpOriginSession(target, definition.origin);
     const mappings = await compileMappings(definition, source, target);
     const applier = applierFor(definition, mappings);
     await ensureSyncTables(target, schema);
@@ -199,6 +211,9 @@ export async function startPipeline(
       logger,
       onCommitted: (lsn) => options.onProgress?.({ phase: 'streaming', pipeline, appliedLsn: lsn }),
       targetRetry: options.targetRetry,
+      origin: definition.origin,
+      skipOrigins: definition.skipOrigins,
+      onEchoSkipped,
     });
     if (definition.transport.kind === 'kafka')
       // The same capture and apply, with Kafka in between (src/kafka/).
@@ -210,12 +225,14 @@ export async function startPipeline(
         targetUrl,
         logger,
         capture: { sourceUrl, sourceDb: databaseName(sourceUrl), startLsn: normaliseLsn(startLsn) },
+        onEchoSkipped,
       });
   } catch (error) {
     await source.end();
     await target.end();
     throw error;
   }
+  await resetOriginSession(target);
   await target.end();
 
   let running: { done: Promise<void> };
@@ -241,6 +258,7 @@ export async function startPipeline(
     logger,
     startedAt,
     onStopRequested: () => void streamer.stop().catch(() => undefined),
+    echoTransactionsSkipped: () => echoesSkipped,
   });
 
   const done = running.done.then(
@@ -274,6 +292,7 @@ export async function startPipeline(
         ...info,
         phase,
         appliedLsn: maxLsn(info.appliedLsn, streamer.applied),
+        echoTransactionsSkipped: echoesSkipped,
         error: failure?.message ?? null,
       };
     },
@@ -316,12 +335,16 @@ async function waitForInactiveSlot(
   }
 }
 
-/** Drops the pipeline's slot and publication on the source (the target keeps its rows). */
+/**
+ * Drops the pipeline's slot and publication on the source, and its replication origin(s) on the
+ * target server (the target keeps its rows). Stop the pipeline first: an origin a running apply
+ * session holds cannot be dropped.
+ */
 export async function dropPipelineSource(
   definition: PipelineDefinition,
   urls: PipelineUrls,
-): Promise<void> {
-  const { sourceUrl } = resolveUrls(definition, urls);
+): Promise<{ origins: string[] }> {
+  const { sourceUrl, targetUrl } = resolveUrls(definition, urls);
   const source = new pg.Client({ connectionString: sourceUrl });
   await source.connect();
   try {
@@ -329,5 +352,12 @@ export async function dropPipelineSource(
     await dropPublication(source, definition.publication);
   } finally {
     await source.end();
+  }
+  const target = new pg.Client({ connectionString: targetUrl });
+  await target.connect();
+  try {
+    return { origins: await dropOrigins(target, definition.origin) };
+  } finally {
+    await target.end();
   }
 }

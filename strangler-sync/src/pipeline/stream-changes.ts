@@ -3,9 +3,11 @@ import { DeadLetterStopError, type ChangeApplier } from '../apply/change-applier
 import { TargetBatch } from '../apply/target-batch.js';
 import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
 import { TargetConnection, type TargetRetryOptions } from '../apply/target-connection.js';
+import { recordOriginPosition } from '../apply/replication-origin.js';
 import {
   beginTransaction,
   changeEventsFrom,
+  noteOrigin,
   type SourceTransaction,
 } from '../capture/pgoutput-change-events.js';
 import { PgoutputStream } from '../capture/pgoutput-stream.js';
@@ -33,6 +35,12 @@ export interface StreamChangesOptions {
   onCommitted?: (appliedLsn: Lsn) => void;
   /** Reconnect-with-backoff bounds for a target outage (see TargetConnection). */
   targetRetry?: TargetRetryOptions;
+  /** Replication origin the target transactions are committed under (echo suppression). */
+  origin: string;
+  /** Source transactions committed under these origins (or suffixed forms) are skipped. */
+  skipOrigins: readonly string[];
+  /** Called for each skipped echo transaction. */
+  onEchoSkipped?: () => void;
 }
 
 /**
@@ -67,6 +75,7 @@ export class ChangeStreamer {
       logger: options.logger,
       pipeline: options.pipeline,
       retry: options.targetRetry,
+      origin: options.origin,
     });
   }
 
@@ -123,15 +132,17 @@ export class ChangeStreamer {
     const flush = async () => {
       const committed = pending;
       if (batch.open && committed) {
-        await batch.commit((client) =>
-          recordAppliedCommit(
+        await batch.commit(async (client) => {
+          await recordAppliedCommit(
             client,
             this.options.targetSchema,
             pipeline,
             committed.endLsn,
             committed.time,
-          ),
-        );
+          );
+          // The origin's progress (pg_replication_origin_status) follows the applied position.
+          await recordOriginPosition(client, committed.endLsn, committed.time);
+        });
         this.appliedLsn = committed.endLsn;
         syncMetrics.transactionsApplied.inc({ pipeline });
         this.options.onCommitted?.(this.appliedLsn);
@@ -179,6 +190,10 @@ export class ChangeStreamer {
             // Applied already (the target committed it, the slot had not been told yet).
             skipping = compareLsn(source.commitLsn, this.appliedLsn) < 0;
             break;
+          case 'origin':
+            if (!source) throw new Error('pgoutput origin outside a transaction');
+            noteOrigin(source, message, this.options.skipOrigins);
+            break;
           case 'insert':
           case 'update':
           case 'delete':
@@ -207,6 +222,12 @@ export class ChangeStreamer {
           case 'commit': {
             if (!source) throw new Error('pgoutput commit outside a transaction');
             const endLsn = normaliseLsn(message.commitEndLsn ?? source.commitLsn);
+            if (source.echo && !skipping) {
+              // Applied here by the pipeline running the other way: not sent back (its changes
+              // gave no events), and the position moves past it like any transaction.
+              syncMetrics.echoTransactionsSkipped.inc({ pipeline });
+              this.options.onEchoSkipped?.();
+            }
             source = null;
             if (skipping) {
               skipping = false;
@@ -233,7 +254,7 @@ export class ChangeStreamer {
             break;
           }
           default:
-            break; // relation, type, origin, message: the parser keeps what it needs
+            break; // relation, type, message: the parser keeps what it needs
         }
       }
     } catch (error) {

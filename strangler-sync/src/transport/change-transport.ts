@@ -54,6 +54,8 @@ export interface KafkaTransportOptions {
   role?: 'capture' | 'apply' | 'both';
   onPublished?: (lsn: Lsn) => void;
   onCommitted?: (events: number) => void;
+  /** Called for each source transaction the capture skipped as an echo (skipAppliedBy). */
+  onEchoSkipped?: () => void;
   brokers?: string[];
 }
 
@@ -85,6 +87,8 @@ export class KafkaTransport implements ChangeTransport {
         tables: new Map(mappings.map((m) => [m.sourceName, m.source])),
         logger,
         onPublished: options.onPublished,
+        skipOrigins: definition.skipOrigins,
+        onEchoSkipped: options.onEchoSkipped,
       });
     } else {
       this.publisher = null;
@@ -103,6 +107,7 @@ export class KafkaTransport implements ChangeTransport {
             logger,
             onCommitted: options.onCommitted,
             foreignKeys: transport.foreignKeys,
+            origin: definition.origin,
           });
   }
 

@@ -1,0 +1,165 @@
+import pg from 'pg';
+
+/**
+ * Replication origins on the target: every session that writes applied changes runs
+ * `pg_replication_origin_session_setup(<origin>)` first, so PostgreSQL records the origin with
+ * each transaction it commits, and a pipeline reading that database the other way can recognise
+ * (and skip) them: the pgoutput Origin message (docs/sync.md, "Two directions").
+ *
+ * Origins belong to the whole server (not one database), are created on first use and dropped by
+ * `strangler-sync drop`. One origin can be active in one session at a time: sessions that write
+ * while the streaming apply runs use a suffixed name (`suffixedOrigin`).
+ *
+ * The functions are restricted to superusers unless granted: see `ORIGIN_GRANT`.
+ */
+
+/** The grant a non-superuser apply role needs (named in the error and in docs/sync.md). */
+export const ORIGIN_GRANT =
+  'GRANT EXECUTE ON FUNCTION pg_replication_origin_oid(text), ' +
+  'pg_replication_origin_create(text), pg_replication_origin_drop(text), ' +
+  'pg_replication_origin_session_setup(text), pg_replication_origin_session_reset(), ' +
+  'pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone) TO <apply role>';
+
+/** The target refused a replication origin operation; the message says what to change. */
+export class ReplicationOriginError extends Error {
+  constructor(
+    readonly origin: string,
+    readonly reason: unknown,
+    hint: string,
+  ) {
+    super(
+      `replication origin ${origin} on the target: ${reason instanceof Error ? reason.message : String(reason)}. ${hint}`,
+    );
+    this.name = 'ReplicationOriginError';
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+const DUPLICATE_OBJECT = '42710';
+const UNIQUE_VIOLATION = '23505';
+const OBJECT_IN_USE = '55006';
+const NOT_IN_PREREQUISITE_STATE = '55000';
+const CONFIGURATION_LIMIT_EXCEEDED = '53400';
+
+function codeOf(error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code;
+}
+
+function explained(origin: string, error: unknown): unknown {
+  const code = codeOf(error);
+  if (code === INSUFFICIENT_PRIVILEGE)
+    return new ReplicationOriginError(
+      origin,
+      error,
+      'The apply side tags the transactions it commits with a replication origin (echo ' +
+        'suppression): connect as a superuser, or run on the target database ' +
+        `${ORIGIN_GRANT}`,
+    );
+  if (code === CONFIGURATION_LIMIT_EXCEEDED)
+    return new ReplicationOriginError(
+      origin,
+      error,
+      'Each applying session holds an origin: raise max_active_replication_origins ' +
+        '(PostgreSQL 18; max_replication_slots before) on the target server, or lower the ' +
+        'Kafka apply concurrency',
+    );
+  return error;
+}
+
+/** Creates the origin unless it exists (two sessions racing to create it are fine). */
+export async function ensureOrigin(client: pg.ClientBase, origin: string): Promise<void> {
+  try {
+    const existing = await client.query<{ oid: number | null }>(
+      'SELECT pg_replication_origin_oid($1) AS oid',
+      [origin],
+    );
+    if (existing.rows[0]?.oid != null) return;
+    await client.query('SELECT pg_replication_origin_create($1)', [origin]);
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === DUPLICATE_OBJECT || code === UNIQUE_VIOLATION) return;
+    throw explained(origin, error);
+  }
+}
+
+/**
+ * Makes `origin` this session's replication origin (creating it if needed): every transaction
+ * the session commits from now on carries it. An origin still held by a session that is going
+ * away (a connection just closed or lost) is waited for, up to `waitMs` (default 10 s).
+ */
+export async function setUpOriginSession(
+  client: pg.ClientBase,
+  origin: string,
+  waitMs = 10_000,
+): Promise<void> {
+  await ensureOrigin(client, origin);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await client.query('SELECT pg_replication_origin_session_setup($1)', [origin]);
+      return;
+    } catch (error) {
+      const busy =
+        (codeOf(error) === NOT_IN_PREREQUISITE_STATE || codeOf(error) === OBJECT_IN_USE) &&
+        /already active/i.test(error instanceof Error ? error.message : '');
+      if (!busy) throw explained(origin, error);
+      if (Date.now() >= deadline)
+        throw new ReplicationOriginError(
+          origin,
+          error,
+          'Another session uses this origin: is the same pipeline running elsewhere?',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Releases this session's origin (before handing it to another session); errors are ignored. */
+export async function resetOriginSession(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT pg_replication_origin_session_reset()').catch(() => undefined);
+}
+
+/**
+ * Records the source position of the transaction open in this session (its commit end LSN and
+ * commit time): `pg_replication_origin_progress(<origin>, true)` then tells how far the target
+ * has applied. Call inside the transaction, before COMMIT.
+ */
+export async function recordOriginPosition(
+  client: pg.ClientBase,
+  sourceLsn: string,
+  sourceCommitTime: Date,
+): Promise<void> {
+  await client.query('SELECT pg_replication_origin_xact_setup($1::pg_lsn, $2::timestamptz)', [
+    sourceLsn,
+    sourceCommitTime,
+  ]);
+}
+
+/** Origin names on the server that are `origin` or one of its suffixed forms. */
+export async function listOrigins(client: pg.ClientBase, origin: string): Promise<string[]> {
+  const result = await client.query<{ roname: string }>(
+    `SELECT roname FROM pg_replication_origin
+      WHERE roname = $1 OR starts_with(roname, $1 || ':') ORDER BY roname`,
+    [origin],
+  );
+  return result.rows.map((r) => r.roname);
+}
+
+/** Drops `origin` and its suffixed forms; returns the names dropped. */
+export async function dropOrigins(client: pg.ClientBase, origin: string): Promise<string[]> {
+  const names = await listOrigins(client, origin);
+  for (const name of names) {
+    try {
+      await client.query('SELECT pg_replication_origin_drop($1)', [name]);
+    } catch (error) {
+      if (codeOf(error) === NOT_IN_PREREQUISITE_STATE || codeOf(error) === OBJECT_IN_USE)
+        throw new ReplicationOriginError(
+          name,
+          error,
+          'A running pipeline still applies with it: stop the pipeline first',
+        );
+      throw explained(name, error);
+    }
+  }
+  return names;
+}
