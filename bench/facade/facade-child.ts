@@ -1,22 +1,19 @@
 /**
  * Runs one strangler facade (the real `startFacade`, the default undici core, access log on, as
  * `main.js` would) in its own process for bench/facade/run.ts.
- * argv: <routes.yaml> [log|nolog|patched]. Sends `{ type: 'ready', port }` over IPC and answers
+ * argv: <routes.yaml> [log|nolog]. Sends `{ type: 'ready', port }` over IPC and answers
  * `{ type: 'stats', id }` with RSS, heap and CPU time.
  * `log` (default) logs exactly as main.ts does, `pino({ name, level })` to stdout (run.ts points
  * stdout at /dev/null: written, not kept). `nolog` turns the access log off
  * (STRANGLER_ACCESS_LOG=off): what the per-request line costs (docs/benchmarks.md, Profile).
- * `patched` runs the default core with the profile's fix (`patched-core.ts`), access log on.
  */
 import { pino } from 'pino';
 import { gcIfExposed, isRecord } from '../proxy-core/common.js';
 import type { ReadyMessage, StatsReply } from '../proxy-core/common.js';
 import { startFacade } from '../../strangler-facade/src/facade.js';
-import { createPatchedUndiciCore } from './patched-core.js';
 
 const [routesFile, logMode = 'log'] = process.argv.slice(2);
-if (routesFile === undefined)
-  throw new Error('usage: facade-child.js <routes.yaml> [log|nolog|patched]');
+if (routesFile === undefined) throw new Error('usage: facade-child.js <routes.yaml> [log|nolog]');
 
 const logger = pino({ name: 'strangler-facade', level: 'info' });
 const facade = await startFacade({
@@ -29,7 +26,6 @@ const facade = await startFacade({
   rolloutTickMs: 0,
   shutdownGraceMs: 1000,
   accessLog: logMode !== 'nolog',
-  ...(logMode === 'patched' ? { createCore: createPatchedUndiciCore } : {}),
 });
 const ready: ReadyMessage = { type: 'ready', port: facade.port };
 process.send?.(ready);

@@ -14,15 +14,18 @@
  *          --profile-variant <plain|weighted|shadow> (which facade --profile profiles; plain)
  *          --loadgen <auto|wrk|autocannon> (max-throughput rounds; auto = wrk when installed)
  *          --with-nolog (adds "facade plain no-access-log": what the per-request log line costs)
- *          --with-fix (adds "facade plain fixed": the profile's fix, bench/facade/patched-core.ts)
+ *          --baseline <facade-child.js> (adds "facade plain baseline": the plain-rule facade of
+ *            another build, e.g. a `git worktree` of an older commit built with `npx tsc -p
+ *            tsconfig.build.json`: its dist/bench/facade/facade-child.js; before/after in one run)
  *          --render-only (rewrite the markdown from --json)
  * Without nginx on PATH the nginx targets are skipped with a message (install:
  * `apt-get install -y nginx-light`). Everything is on 127.0.0.1; the run stops by itself.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -92,6 +95,8 @@ export interface FacadeReport {
   settings: Settings;
   skipped: string[];
   results: TargetResult[];
+  /** The build `--baseline` pointed at (target "facade plain baseline"), when given. */
+  baseline?: { script: string; commit: string | null };
 }
 
 interface Target {
@@ -103,6 +108,20 @@ interface Target {
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** The commit a `--baseline` build was made from (its checkout's HEAD), or null. */
+function commitOf(script: string): string | null {
+  try {
+    const out = execFileSync('git', ['-C', dirname(script), 'log', '-1', '--format=%h %s'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    return out.trim() === '' ? null : out.trim();
+  } catch {
+    return null;
+  }
+}
 
 function log(line: string): void {
   process.stderr.write(`[bench:facade] ${line}\n`);
@@ -175,7 +194,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       'profile-variant': { type: 'string', default: 'plain' },
       'with-nolog': { type: 'boolean', default: false },
-      'with-fix': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       loadgen: { type: 'string', default: 'auto' },
       'render-only': { type: 'boolean', default: false },
     },
@@ -260,17 +279,25 @@ async function main(): Promise<void> {
         cpuMicros: async () => (await child.stats()).cpuMicros,
       });
       const extras = [
-        ...(values['with-fix'] ? (['patched'] as const) : []),
-        ...(values['with-nolog'] ? (['nolog'] as const) : []),
+        ...(values.baseline !== undefined
+          ? [{ name: 'facade plain baseline', script: resolve(values.baseline), mode: 'log' }]
+          : []),
+        ...(values['with-nolog']
+          ? [
+              {
+                name: 'facade plain no-access-log',
+                script: join(here, 'facade-child.js'),
+                mode: 'nolog',
+              },
+            ]
+          : []),
       ];
       if (variant === 'plain') {
-        for (const mode of extras) {
-          const extra = await startServerChild(join(here, 'facade-child.js'), [file, mode], {
-            quietStdout: true,
-          });
+        for (const { name, script, mode } of extras) {
+          const extra = await startServerChild(script, [file, mode], { quietStdout: true });
           children.push(extra);
           targets.push({
-            name: mode === 'patched' ? 'facade plain fixed' : 'facade plain no-access-log',
+            name,
             kind: 'facade',
             variant,
             port: extra.port,
@@ -302,6 +329,10 @@ async function main(): Promise<void> {
     machine.loadAfter = loadavg();
     log(`loadavg after: ${machine.loadAfter}`);
     const report: FacadeReport = { machine, settings, skipped, results };
+    if (values.baseline !== undefined) {
+      const script = resolve(values.baseline);
+      report.baseline = { script, commit: commitOf(script) };
+    }
     writeJson(values.json, report);
     writeSection(values.md, 'facade', renderMarkdown(report, values.json));
     log(`done in ${machine.wallClockSec} s: ${values.json}, ${values.md}`);
@@ -420,6 +451,14 @@ export function renderMarkdown(report: FacadeReport, jsonPath: string): string {
       `header \`${s.stickyHeader}\` rotating over ${s.stickyKeys} values; weighted = ${s.canaryPercent} % sticky canary; ` +
       'shadow = 100 % of requests copied to the candidate. Upstream, facades, nginx and load generator share the machine (loopback).',
   );
+  if (report.baseline !== undefined) {
+    const { script, commit } = report.baseline;
+    lines.push(
+      `- Baseline: "facade plain baseline" is the plain-rule facade of another build, \`${script}\`` +
+        (commit === null ? '' : ` (commit ${commit})`) +
+        ', measured in the same interleaved rounds as "facade plain".',
+    );
+  }
   for (const msg of report.skipped) lines.push(`- **Skipped**: ${msg}`);
   lines.push('');
   lines.push('### Max throughput (closed loop)', '');
