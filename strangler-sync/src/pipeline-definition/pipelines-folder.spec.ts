@@ -31,4 +31,27 @@ describe('migrations/pipelines', () => {
       'likes',
     ]);
   });
+
+  it('cards-reverse carries the cards tables back to legacy, without a copy, and neither echoes', async () => {
+    const cards = await loadPipelineDefinition(path.join(folder, 'cards.pipeline.yaml'));
+    const reverse = await loadPipelineDefinition(path.join(folder, 'cards-reverse.pipeline.yaml'));
+    expect(reverse).toMatchObject({
+      name: 'cards-reverse',
+      source: { urlEnv: 'CARDS_DATABASE_URL' },
+      target: { urlEnv: 'LEGACY_DATABASE_URL' },
+      snapshot: { enabled: false },
+      skipAppliedBy: ['cards'],
+    });
+    expect(Object.keys(reverse.tables)).toEqual([
+      'cards',
+      'tags',
+      'card_tags',
+      'comments',
+      'likes',
+    ]);
+    expect(Object.values(reverse.tables).every((m) => Object.keys(m).length === 0)).toBe(true);
+    // Each skips exactly the other's origin.
+    expect(reverse.skipOrigins).toEqual([cards.origin]);
+    expect(cards.skipOrigins).toEqual([reverse.origin]);
+  });
 });
