@@ -112,7 +112,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** The commit a `--baseline` build was made from (its checkout's HEAD), or null. */
 function commitOf(script: string): string | null {
   try {
-    const out = execFileSync('git', ['-C', dirname(script), 'log', '-1', '--format=%h %s'], {
+    const out = execFileSync('git', ['-C', dirname(script), 'log', '-1', '--format=%h (%cs)'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5000,
