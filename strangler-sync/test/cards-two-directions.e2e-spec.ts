@@ -174,6 +174,7 @@ describe('cards and cards-reverse: the example pipelines in both directions (rea
       const read = await readPipelineStatus(reverse, reverseUrls());
       return read.phase === 'streaming' && (read.echoTransactionsSkipped ?? 0) > 0 ? read : null;
     });
+    if (!status) throw new Error('unreachable: eventually returns a truthy value');
     expect(status).toMatchObject({
       pipeline: 'cards-reverse',
       origin: 'strangler_cards_reverse',
