@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { renderRunReport, runContracts } from '../../../strangler-contracts/index.js';
+import { formatVerifyReport, verifyPipeline } from '../../../strangler-sync/src/index.js';
 import { eventually } from '../../../strangler-sync/test/support/sync-fixture.js';
 import type { SearchPage } from '../src/search/search-hit.view.js';
 import { startRewritingProxy } from './support/rewriting-proxy.js';
@@ -194,6 +195,14 @@ describe('search-service: a read model fed by the sync', () => {
     },
     E2E_TIMEOUT_MS,
   );
+
+  it('holds raw tables equal to the cards database under the pipeline (strangler-sync verify)', async () => {
+    const { definition, urls } = stack.pipelines.search;
+    const report = await verifyPipeline(definition, urls);
+    if (!report.identical) throw new Error(formatVerifyReport(report));
+    expect(report.tables).toHaveLength(6);
+    expect(report.tables.every((table) => table.targetRows === table.sourceRows)).toBe(true);
+  });
 
   it('keeps the read model current when the apply runs as a replica', async () => {
     const [document] = await query<{ card_id: string; like_count: number }>(

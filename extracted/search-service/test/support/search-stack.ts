@@ -37,6 +37,8 @@ export interface SearchStack {
   readonly newBaseUrl: string;
   /** What contracts/search needs (contracts/search/example.vars.yaml). */
   readonly vars: Record<string, string>;
+  /** The running pipelines' definitions, with the URLs they run on. */
+  readonly pipelines: Record<'cards' | 'search', { definition: PipelineDefinition; urls: Urls }>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startSearchStack(
       oldBaseUrl: await listen(legacy),
       newBaseUrl: await listen(search),
       vars: await suiteVars(legacyUrl),
+      pipelines: { cards: pipelines[0], search: pipelines[1] },
       stop,
     };
   } catch (error) {
