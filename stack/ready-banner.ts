@@ -26,6 +26,8 @@ export async function printReadyBanner(
     `  facade         ${facade}   (admin ${admin}/rules, ${admin}/status)`,
     `  legacy         http://127.0.0.1:${config.LEGACY_PORT}`,
     `  cards-service  http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
+    `  search-service http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,
+    '  sync           cards (legacy -> cards), cards-reverse (cards -> legacy), search (cards -> search)',
     `  rules file     ${config.routesFile}`,
     '',
     'routes (first match wins):',

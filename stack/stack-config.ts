@@ -14,11 +14,16 @@ const stackConfigSchema = z.object({
   /** Use these databases as they are (created and migrated by you or by this command). */
   LEGACY_DATABASE_URL: postgresUrl,
   CARDS_DATABASE_URL: postgresUrl,
+  SEARCH_DATABASE_URL: postgresUrl,
   STRANGLER_PG_PORT: port(54320),
   LEGACY_PORT: port(3001),
   CARDS_SERVICE_PORT: port(3002),
+  SEARCH_SERVICE_PORT: port(3003),
   CARDS_EVENTS_PORT: port(3012),
+  /** Prometheus metrics of the three pipelines: cards, cards-reverse, search. */
   SYNC_METRICS_PORT: port(9464),
+  CARDS_REVERSE_SYNC_METRICS_PORT: port(9465),
+  SEARCH_SYNC_METRICS_PORT: port(9466),
   STRANGLER_PORT: port(8080),
   STRANGLER_ADMIN_PORT: port(8081),
   STRANGLER_ROUTES_FILE: z.string().min(1).default('routes.yaml'),

@@ -4,9 +4,11 @@
  * 1. a real PostgreSQL (embedded, or the server/databases named in the environment),
  *    one database per service, wal_level=logical;
  * 2. migrations for each database and the legacy seed;
- * 3. the cards sync pipeline (change data capture, legacy → cards-service), waiting until its
- *    initial copy is done and it streams;
- * 4. legacy-monolith, cards-service and the facade as separate processes with prefixed logs;
+ * 3. the sync pipelines (change data capture): cards (legacy → cards-service), waiting until its
+ *    initial copy is done and it streams, then cards-reverse (cards-service → legacy, for when the
+ *    writes move) and search (cards-service → search-service's read model);
+ * 4. legacy-monolith, cards-service, search-service and the facade as separate processes with
+ *    prefixed logs;
  * 5. waits for health, prints where everything listens and where each route goes;
  * 6. Ctrl-C stops the processes and the embedded PostgreSQL (nothing left running).
  */
@@ -14,12 +16,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { runCardsMigrations } from '../extracted/cards-service/src/database/run-migrations.js';
+import { runSearchMigrations } from '../extracted/search-service/src/database/run-migrations.js';
 import { runLegacyMigrations } from '../legacy-monolith/src/database/run-migrations.js';
 import {
   seedLegacyDatabase,
   type SeedSummary,
 } from '../legacy-monolith/src/seed/seed-legacy-database.js';
-import { loadPipelineDefinition, readPipelineStatus } from '../strangler-sync/src/index.js';
 import {
   connectExistingPostgres,
   startEmbeddedPostgres,
@@ -28,17 +30,21 @@ import {
 import { spawnNodeProcess, stopProcess, type SupervisedProcess } from './process-supervisor.js';
 import { printReadyBanner } from './ready-banner.js';
 import { loadStackConfig, type StackConfig } from './stack-config.js';
+import {
+  stackPipelines,
+  startPipelineProcess,
+  waitForStreaming,
+  type StackDatabases,
+  type StackPipeline,
+} from './stack-pipelines.js';
 import { waitForHealth } from './wait-for-health.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(distRoot, '..');
-const CARDS_PIPELINE_FILE = path.join(repoRoot, 'migrations/pipelines/cards.pipeline.yaml');
 const log = (line: string) => console.log(`[stack] ${line}`);
 
-interface Databases {
+interface Databases extends StackDatabases {
   cluster: PostgresCluster;
-  legacyUrl: string;
-  cardsUrl: string;
 }
 
 async function openDatabases(config: StackConfig): Promise<Databases> {
@@ -56,21 +62,22 @@ async function openDatabases(config: StackConfig): Promise<Databases> {
   }
   const legacyUrl = config.LEGACY_DATABASE_URL ?? (await created(cluster, 'legacy'));
   const cardsUrl = config.CARDS_DATABASE_URL ?? (await created(cluster, 'cards'));
-  return { cluster, legacyUrl, cardsUrl };
+  const searchUrl = config.SEARCH_DATABASE_URL ?? (await created(cluster, 'search'));
+  return { cluster, legacyUrl, cardsUrl, searchUrl };
 }
 
 /** Change data capture reads the WAL through a logical slot: refuse early, saying how to fix it. */
-async function requireLogicalWal(legacyUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: legacyUrl });
+async function requireLogicalWal(what: string, url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level');
     const level = rows[0]?.wal_level;
     if (level !== 'logical') {
       throw new Error(
-        `the legacy database's server runs with wal_level=${level}; the cards sync needs logical ` +
-          'decoding. Run ALTER SYSTEM SET wal_level = logical; and restart that server, or unset ' +
-          'STRANGLER_PG_URL / LEGACY_DATABASE_URL to use the embedded PostgreSQL.',
+        `the ${what} database's server runs with wal_level=${level}; the sync pipelines need ` +
+          'logical decoding. Run ALTER SYSTEM SET wal_level = logical; and restart that server, ' +
+          'or unset STRANGLER_PG_URL and the *_DATABASE_URL variables to use the embedded PostgreSQL.',
       );
     }
   } finally {
@@ -84,11 +91,15 @@ async function created(cluster: PostgresCluster, name: string): Promise<string> 
 }
 
 async function prepareData(config: StackConfig, db: Databases): Promise<SeedSummary> {
-  await requireLogicalWal(db.legacyUrl);
+  // Both are sources of a pipeline: legacy of cards, cards of cards-reverse and search.
+  await requireLogicalWal('legacy', db.legacyUrl);
+  await requireLogicalWal('cards', db.cardsUrl);
   log('migrating the legacy database');
   await runLegacyMigrations(db.legacyUrl);
   log('migrating the cards-service database');
   await runCardsMigrations(db.cardsUrl);
+  log('migrating the search-service database');
+  await runSearchMigrations(db.searchUrl);
   const seeded = await seedLegacyDatabase(db.legacyUrl, { seed: config.SEED });
   log(
     seeded.skipped
@@ -99,31 +110,6 @@ async function prepareData(config: StackConfig, db: Databases): Promise<SeedSumm
 }
 
 const write = (line: string) => console.log(line);
-
-/** The cards pipeline: legacy → cards-service, initial copy then streaming. */
-function startSync(config: StackConfig, db: Databases): SupervisedProcess {
-  return spawnNodeProcess({
-    name: 'sync',
-    script: path.join(distRoot, 'strangler-sync/src/cli.js'),
-    args: ['start', CARDS_PIPELINE_FILE, '--metrics-port', String(config.SYNC_METRICS_PORT)],
-    env: { ...process.env, LEGACY_DATABASE_URL: db.legacyUrl, CARDS_DATABASE_URL: db.cardsUrl },
-    write,
-  });
-}
-
-async function waitForStreaming(db: Databases, sync: SupervisedProcess): Promise<void> {
-  const definition = await loadPipelineDefinition(CARDS_PIPELINE_FILE);
-  const urls = { sourceUrl: db.legacyUrl, targetUrl: db.cardsUrl };
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    if (sync.child.exitCode !== null)
-      throw new Error('the sync pipeline exited during its initial copy');
-    const status = await readPipelineStatus(definition, urls).catch(() => undefined);
-    if (status?.phase === 'streaming') return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the sync pipeline did not finish its initial copy within 180 s');
-}
 
 function startServices(config: StackConfig, db: Databases): SupervisedProcess[] {
   const common = { ...process.env, AUTH_TOKEN_SECRET: config.AUTH_TOKEN_SECRET };
@@ -146,6 +132,12 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
       write,
     }),
     spawnNodeProcess({
+      name: 'search-service',
+      script: path.join(distRoot, 'extracted/search-service/src/main.js'),
+      env: { ...common, DATABASE_URL: db.searchUrl, PORT: String(config.SEARCH_SERVICE_PORT) },
+      write,
+    }),
+    spawnNodeProcess({
       name: 'facade',
       script: path.join(distRoot, 'strangler-facade/src/main.js'),
       env: {
@@ -155,6 +147,7 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
         STRANGLER_ROUTES_FILE: config.routesFile,
         STRANGLER_UPSTREAM_LEGACY_URL: `http://127.0.0.1:${config.LEGACY_PORT}`,
         STRANGLER_UPSTREAM_CARDS_SERVICE_URL: `http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
+        STRANGLER_UPSTREAM_SEARCH_SERVICE_URL: `http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,
       },
       write,
     }),
@@ -167,7 +160,7 @@ async function main(): Promise<void> {
     console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
-  let processes: SupervisedProcess[] = [];
+  const processes: SupervisedProcess[] = [];
   let stopping = false;
 
   const shutdown = async (reason: string, exitCode: number) => {
@@ -188,36 +181,42 @@ async function main(): Promise<void> {
 
   try {
     const seeded = await prepareData(config, db);
-    const sync = startSync(config, db);
-    processes = [sync];
-    // A stopped pipeline (a dead letter under `deadLetters: stop`, an outage past its retries) is a
-    // state to inspect, not a reason to stop serving: the apps and the facade keep running.
-    void sync.exited.then((code) => {
-      if (stopping) return;
-      log(
-        `sync stopped (exit ${code}): cards-service's database no longer follows legacy. ` +
-          `Inspect with \`npx strangler sync status ${CARDS_PIPELINE_FILE}\` (dead letters, lag); ` +
-          'restart with `npx strangler sync start` on the same file: it resumes from its slot.',
-      );
-    });
-    log('sync: copying the legacy rows into cards-service, then streaming changes');
-    await waitForStreaming(db, sync);
+    const [cards, ...others] = stackPipelines(repoRoot, config, db);
+    const startSync = (pipeline: StackPipeline): SupervisedProcess => {
+      const sync = startPipelineProcess(distRoot, pipeline, db, write);
+      processes.push(sync);
+      // A stopped pipeline (a dead letter under `deadLetters: stop`, an outage past its retries)
+      // is a state to inspect, not a reason to stop serving: the apps and the facade keep running.
+      void sync.exited.then((code) => {
+        if (stopping) return;
+        const file = path.relative(process.cwd(), pipeline.file);
+        log(
+          `sync ${pipeline.name} stopped (exit ${code}): its target no longer follows its source. ` +
+            `Inspect with \`npx strangler sync status ${file}\` (dead letters, lag); ` +
+            `restart with \`npx strangler sync start ${file}\`: it resumes from its slot.`,
+        );
+      });
+      return sync;
+    };
+    log('sync cards: copying the legacy rows into cards-service, then streaming changes');
+    await waitForStreaming(cards, startSync(cards));
+    // cards-reverse copies nothing at start (the rows came from legacy); search copies the cards
+    // database into its read model. Both read the cards database, which is complete now.
+    log('sync cards-reverse and search: starting (search copies cards into its read model)');
+    await Promise.all(others.map((pipeline) => waitForStreaming(pipeline, startSync(pipeline))));
     const services = startServices(config, db);
     processes.push(...services);
     for (const proc of services) {
       void proc.exited.then((code) => shutdown(`${proc.name} exited with ${code}`, 1));
     }
-    const alive = (proc: SupervisedProcess | undefined) => () => proc?.child.exitCode === null;
+    const health = (proc: SupervisedProcess, url: string) =>
+      waitForHealth(proc.name, url, { alive: () => proc.child.exitCode === null });
+    const [legacy, cardsService, searchService, facade] = services;
     await Promise.all([
-      waitForHealth('legacy', `http://127.0.0.1:${config.LEGACY_PORT}/health`, {
-        alive: alive(processes[0]),
-      }),
-      waitForHealth('cards-service', `http://127.0.0.1:${config.CARDS_SERVICE_PORT}/health`, {
-        alive: alive(services[1]),
-      }),
-      waitForHealth('facade', `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}/health`, {
-        alive: alive(services[2]),
-      }),
+      health(legacy, `http://127.0.0.1:${config.LEGACY_PORT}/health`),
+      health(cardsService, `http://127.0.0.1:${config.CARDS_SERVICE_PORT}/health`),
+      health(searchService, `http://127.0.0.1:${config.SEARCH_SERVICE_PORT}/health`),
+      health(facade, `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}/health`),
     ]);
     await printReadyBanner(config, db.legacyUrl, seeded.memberUserId);
   } catch (error) {

@@ -18,6 +18,7 @@ describe('npm start', () => {
   let facadeUrl: string;
   let legacyUrl: string;
   let cardsServiceUrl: string;
+  let searchServiceUrl: string;
   let pgPort: number;
   let routesFile: string;
 
@@ -27,10 +28,14 @@ describe('npm start', () => {
     });
     const [facadePort, adminPort, legacyPort, cardsPort, eventsPort, metricsPort] =
       await Promise.all(Array.from({ length: 6 }, () => findFreePort()));
+    const [searchPort, reverseMetricsPort, searchMetricsPort] = await Promise.all(
+      Array.from({ length: 3 }, () => findFreePort()),
+    );
     pgPort = await findFreePort();
     facadeUrl = `http://127.0.0.1:${facadePort}`;
     legacyUrl = `http://127.0.0.1:${legacyPort}`;
     cardsServiceUrl = `http://127.0.0.1:${cardsPort}`;
+    searchServiceUrl = `http://127.0.0.1:${searchPort}`;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-stack-'));
     routesFile = path.join(dir, 'routes.yaml');
     await fs.copyFile('routes.yaml', routesFile);
@@ -45,6 +50,9 @@ describe('npm start', () => {
         CARDS_SERVICE_PORT: String(cardsPort),
         CARDS_EVENTS_PORT: String(eventsPort),
         SYNC_METRICS_PORT: String(metricsPort),
+        SEARCH_SERVICE_PORT: String(searchPort),
+        CARDS_REVERSE_SYNC_METRICS_PORT: String(reverseMetricsPort),
+        SEARCH_SYNC_METRICS_PORT: String(searchMetricsPort),
         STRANGLER_ROUTES_FILE: routesFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,7 +102,11 @@ describe('npm start', () => {
     const created = await fetch(`${legacyUrl}/cards`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ title: 'Written in legacy', body: 'Synced by CDC', tags: ['sync'] }),
+      body: JSON.stringify({
+        title: 'Written in legacy',
+        body: 'Synced by CDC, then found by its odd word quillwort',
+        tags: ['sync'],
+      }),
     });
     expect(created.status).toBe(201);
     const card = (await created.json()) as { id: string };
@@ -108,29 +120,45 @@ describe('npm start', () => {
       () => output,
     );
     expect(await fromService?.json()).toEqual(card);
+
+    // Two pipelines further: cards → search-service's read model.
+    const word = 'quillwort';
+    await waitFor(
+      async () => {
+        const found = await fetch(`${searchServiceUrl}/search?q=${word}&pageSize=100`);
+        const page = (await found.json()) as { items?: { card: { id: string } }[] };
+        return (page.items ?? []).some((hit) => hit.card.id === card.id);
+      },
+      15_000,
+      () => output,
+    );
   });
 
-  it('verify reports the running example identical on both sides', async () => {
-    const databaseUrl = (name: string) =>
-      `postgres://postgres:postgres@127.0.0.1:${pgPort}/${name}`;
-    const verify = spawnSync(
-      process.execPath,
-      [
-        path.resolve('dist/strangler-sync/src/cli.js'),
-        'verify',
-        'migrations/pipelines/cards.pipeline.yaml',
-      ],
-      {
-        env: {
-          ...process.env,
-          LEGACY_DATABASE_URL: databaseUrl('legacy'),
-          CARDS_DATABASE_URL: databaseUrl('cards'),
+  it.each(['cards', 'cards-reverse', 'search'])(
+    'verify reports the %s pipeline of the running example identical on both sides',
+    (pipeline) => {
+      const databaseUrl = (name: string) =>
+        `postgres://postgres:postgres@127.0.0.1:${pgPort}/${name}`;
+      const verify = spawnSync(
+        process.execPath,
+        [
+          path.resolve('dist/strangler-sync/src/cli.js'),
+          'verify',
+          `migrations/pipelines/${pipeline}.pipeline.yaml`,
+        ],
+        {
+          env: {
+            ...process.env,
+            LEGACY_DATABASE_URL: databaseUrl('legacy'),
+            CARDS_DATABASE_URL: databaseUrl('cards'),
+            SEARCH_DATABASE_URL: databaseUrl('search'),
+          },
+          encoding: 'utf8',
         },
-        encoding: 'utf8',
-      },
-    );
-    expect({ status: verify.status, stderr: verify.stderr }).toEqual({ status: 0, stderr: '' });
-  });
+      );
+      expect({ status: verify.status, stderr: verify.stderr }).toEqual({ status: 0, stderr: '' });
+    },
+  );
 
   it('stops everything, PostgreSQL included, on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) =>

@@ -1,40 +1,32 @@
 /**
- * The walkthrough of the bundled example: moving `cards` out of the monolith, step by step.
- * docs/walkthrough.md tells the same story in the same order.
+ * The walkthrough of the bundled example: moving `cards` out of the monolith, step by step
+ * (reads here; writes, rollback and retirement in ownership-steps.ts; then search as a read
+ * model in search-step.ts). docs/walkthrough.md tells the same story in the same order.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import {
-  loadCaseFiles,
-  runContracts,
-  type ContractCase,
-  type LoadedCaseFile,
-} from '../../strangler-contracts/index.js';
-import { renderRunReport } from '../../strangler-contracts/src/render-report.js';
-import {
-  loadPipelineDefinition,
-  readPipelineStatus,
-  verifyPipeline,
-} from '../../strangler-sync/src/index.js';
-import {
   cardsSuiteVars,
-  explainRoute,
   facadeRules,
   publishedCardIds,
   shadowCounts,
   shadowSummary,
   throughFacade,
 } from './checks.js';
+import { insertRuleBefore, setRuleKey } from './routes-change.js';
 import {
-  applyRoutesEdit,
-  insertRuleBefore,
-  previewRoutesEdit,
-  setRuleKey,
-  waitForFacadeToServe,
-  type RoutesEdit,
-} from './routes-change.js';
-import type { StepChange, StepContext, VerifyResult, WalkthroughStep } from './step.js';
+  checkPipeline,
+  expectUpstream,
+  explainExpect,
+  pipelineFile,
+  result,
+  routesStep,
+  runContractSuite,
+  showPipeline,
+} from './step-kit.js';
+import { ownershipSteps } from './ownership-steps.js';
+import { searchReadModelStep } from './search-step.js';
+import type { WalkthroughStep } from './step.js';
 
 const NEW = 'cards-service';
 const OLD = 'legacy';
@@ -44,104 +36,6 @@ const READS = 'cards-reads';
 const SHADOW_READS = 40;
 const CANARY_USERS = 200;
 const CANARY_PERCENT = 10;
-
-/** A step whose change is an edit of routes.yaml. */
-function routesStep(
-  step: Omit<WalkthroughStep, 'available' | 'change' | 'apply'> & {
-    readonly summary: string;
-    readonly edit: (context: StepContext) => RoutesEdit;
-  },
-): WalkthroughStep {
-  return {
-    ...step,
-    available: true,
-    async change(context): Promise<StepChange> {
-      const file = context.target.routesFile;
-      const before = await readFile(file, 'utf8');
-      const after = previewRoutesEdit(before, path.basename(file), step.edit(context));
-      return { summary: step.summary, routes: { before, after } };
-    },
-    async apply(context) {
-      const { before, after } = await applyRoutesEdit(
-        context.target.routesFile,
-        step.edit(context),
-      );
-      const version = await waitForFacadeToServe(context.target.adminUrl, after);
-      context.note(`the facade serves the new rules (version ${version ?? '?'})`);
-      return { routesBefore: before };
-    },
-  };
-}
-
-function result(lines: string[], failures: string[]): VerifyResult {
-  return { ok: failures.length === 0, lines: [...lines, ...failures.map((f) => `FAILED: ${f}`)] };
-}
-
-/** GET each path through the facade; checks the upstream that answered. */
-async function expectUpstream(
-  context: StepContext,
-  paths: readonly string[],
-  upstream: string,
-  lines: string[],
-  failures: string[],
-): Promise<void> {
-  for (const requestPath of paths) {
-    const answer = await throughFacade(context.target, requestPath);
-    const line = `GET ${requestPath} -> ${answer.status}, X-Strangler-Route: ${answer.rule ?? '(none)'}, X-Strangler-Upstream: ${answer.upstream ?? '(none)'}`;
-    lines.push(line);
-    if (answer.upstream !== upstream)
-      failures.push(`${requestPath} went to ${answer.upstream ?? '?'}, expected ${upstream}`);
-    if (answer.status >= 500) failures.push(`${requestPath} answered ${answer.status}`);
-  }
-}
-
-async function explainExpect(
-  context: StepContext,
-  method: string,
-  requestPath: string,
-  upstream: string,
-  lines: string[],
-  failures: string[],
-): Promise<void> {
-  const explained = await explainRoute(context.target, method, requestPath);
-  lines.push(
-    `admin /explain ${method} ${requestPath} -> rule ${explained.rule ?? '?'}, upstream ${explained.upstream ?? '?'} (not sent)`,
-  );
-  if (explained.upstream !== upstream)
-    failures.push(
-      `${method} ${requestPath} would go to ${explained.upstream ?? '?'}, expected ${upstream}`,
-    );
-}
-
-function pipelineFile(context: StepContext): string {
-  return path.join(context.repoRoot, 'migrations/pipelines/cards.pipeline.yaml');
-}
-
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Ids (`file › case`) of the cases whose every request (setup, read-back, teardown) only reads. */
-export function readOnlyCaseIds(files: readonly LoadedCaseFile[]): string[] {
-  const readOnly = (contractCase: ContractCase): boolean => {
-    const readBack = contractCase.readBack
-      ? Array.isArray(contractCase.readBack)
-        ? contractCase.readBack
-        : [contractCase.readBack]
-      : [];
-    return [
-      ...(contractCase.setup ?? []).map((step) => step.request),
-      contractCase.request,
-      ...readBack.map((step) => step.request),
-      ...(contractCase.teardown ?? []).map((step) => step.request),
-    ].every((request) => READ_METHODS.has(request.method));
-  };
-  return files.flatMap((file) =>
-    file.file.cases.filter(readOnly).map((contractCase) => `${file.name} › ${contractCase.name}`),
-  );
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
 
 export function cardsWalkthrough(): WalkthroughStep[] {
   return [
@@ -197,10 +91,10 @@ loses nothing. \`npm start\` already started this pipeline; this step shows it a
 the pipeline streams, and the two databases hold the same rows under the mapping.`,
       available: true,
       async change(context) {
-        const file = pipelineFile(context);
+        const file = pipelineFile(context, 'cards');
         return {
           summary: `the cards pipeline (${path.relative(context.repoRoot, file)}), started by npm start`,
-          show: await readFile(file, 'utf8'),
+          show: await showPipeline(context, 'cards'),
         };
       },
       async apply(context) {
@@ -212,34 +106,16 @@ the pipeline streams, and the two databases hold the same rows under the mapping
       async verify(context) {
         const lines: string[] = [];
         const failures: string[] = [];
-        const definition = await loadPipelineDefinition(pipelineFile(context));
-        const urls = {
-          sourceUrl: context.target.legacyDatabaseUrl,
-          targetUrl: context.target.cardsDatabaseUrl,
-        };
-        const status = await readPipelineStatus(definition, urls);
-        lines.push(
-          `sync status: phase ${status.phase}, lag ${status.lagSeconds ?? '?'} s ` +
-            `(${status.lagBytes ?? '?'} bytes of WAL held by the slot), dead letters ${status.deadLetters}`,
+        await checkPipeline(
+          context,
+          'cards',
+          {
+            sourceUrl: context.target.legacyDatabaseUrl,
+            targetUrl: context.target.cardsDatabaseUrl,
+          },
+          lines,
+          failures,
         );
-        if (status.phase !== 'streaming')
-          failures.push(
-            `the pipeline is ${status.phase}, not streaming${status.error ? ` (${status.error})` : ''}`,
-          );
-        if (status.deadLetters > 0) failures.push(`${status.deadLetters} dead letters`);
-        // A change in flight makes one comparison differ: look again after a moment.
-        let report = await verifyPipeline(definition, urls);
-        for (let attempt = 0; !report.identical && attempt < 10; attempt += 1) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          report = await verifyPipeline(definition, urls);
-        }
-        for (const table of report.tables) {
-          lines.push(
-            `verify ${table.source} -> ${table.target}: ${table.sourceRows} / ${table.targetRows} rows, ${table.differences.length} differences`,
-          );
-        }
-        if (!report.identical)
-          failures.push('the databases differ under the mapping (strangler sync verify cards)');
         return result(lines, failures);
       },
     },
@@ -314,31 +190,12 @@ suite's write cases belong to the step that moves the writes.`,
         return {};
       },
       async verify(context) {
-        const suite = path.join(context.repoRoot, 'contracts/cards');
-        const caseFiles = await loadCaseFiles([suite]);
-        const only = readOnlyCaseIds(caseFiles).map((id) => `/^${escapeRegExp(id)}$/`);
-        const vars = await cardsSuiteVars(context.target);
-        const run = await runContracts({
-          oldBaseUrl: context.target.legacyUrl,
+        return runContractSuite(context, {
+          suite: 'contracts/cards',
           newBaseUrl: context.target.cardsServiceUrl,
-          caseFiles,
-          vars,
-          only,
-          concurrency: 4,
+          vars: await cardsSuiteVars(context.target),
+          readOnly: true,
         });
-        const lines = run.endpoints.map(
-          (tally) =>
-            `${tally.endpoint.padEnd(26)} ${tally.passed} of ${tally.cases} passed` +
-            (tally.failed + tally.errors > 0
-              ? `, ${tally.failed} failed, ${tally.errors} errors`
-              : ''),
-        );
-        lines.push(
-          `read-only contract cases: ${run.totals.cases}, passed ${run.totals.passed}, failed ${run.totals.failed}, errors ${run.totals.errors}`,
-        );
-        if (!run.ok || run.totals.cases === 0)
-          return { ok: false, lines: [...lines, renderRunReport(run)] };
-        return { ok: true, lines };
       },
     },
     routesStep({
@@ -434,50 +291,7 @@ is the same edit undone (strangler walkthrough --undo).`,
         return result(lines, failures);
       },
     }),
-    {
-      id: 'move-writes',
-      title: 'Move the writes and reverse the sync',
-      pattern: 'Change of Data Ownership',
-      explain: `Moving the writes moves who owns the data. Once POST/PATCH/DELETE /cards go to
-cards-service, the cards database is the truth, and the monolith's feed, search and admin
-modules, which still read the cards tables in the legacy database, would stop seeing new cards.
-So the sync has to run the other way: cards database -> legacy database. Running both
-directions at once needs echo suppression (a change the reverse pipeline applied must not be
-captured and sent back), done with PostgreSQL replication origins.`,
-      available: false,
-      missing:
-        'a reverse pipeline (cards -> legacy) with replication-origin echo suppression is not in strangler-sync yet',
-    },
-    {
-      id: 'rollback-drill',
-      title: 'Rollback drill: flip back to the monolith and lose nothing',
-      pattern: 'Strangler Fig (rollback)',
-      explain: `A way back is only real when it has been tried. The drill writes cards through
-cards-service, flips every cards rule back to legacy, and checks that the cards written on the
-new side are in the legacy database (the reverse sync brought them) and served by legacy.`,
-      available: false,
-      missing: 'needs the reverse sync of the previous step',
-    },
-    {
-      id: 'retire-legacy',
-      title: "Retire the legacy module's cards routes",
-      pattern: 'Strangler Fig (retire)',
-      explain: `When every cards request goes to cards-service, writes included, the "cards" rules
-collapse into one rule to cards-service and the monolith's cards controller can be removed.
-The legacy tables stay as long as other legacy modules read them, fed by the reverse sync.`,
-      available: false,
-      missing: 'needs the writes moved (move-writes)',
-    },
-    {
-      id: 'search-read-model',
-      title: 'search as a read model fed by the sync',
-      pattern: 'Change Data Capture (read model / CQRS)',
-      explain: `The next slice is search. Instead of querying the monolith's tables, a search
-service keeps its own read model: a sync pipeline feeds it from the cards database and the
-feed data, shaped for searching. Reads move to it the same way cards reads did: shadow,
-contracts, canary, cutover.`,
-      available: false,
-      missing: 'no search-service and no pipeline feeding it yet',
-    },
+    ...ownershipSteps(),
+    searchReadModelStep(),
   ];
 }

@@ -188,3 +188,74 @@ export function cardsSuiteVars(target: WalkthroughTarget): Promise<Record<string
     };
   });
 }
+
+export interface JsonAnswer extends RoutedAnswer {
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  readonly json: unknown;
+}
+
+/** Sends a request with a bearer token and an optional JSON body to `baseUrl` (facade or a service). */
+export async function sendJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { readonly token?: string; readonly body?: unknown } = {},
+): Promise<JsonAnswer> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers,
+    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: response.status,
+    rule: response.headers.get('x-strangler-route'),
+    upstream: response.headers.get('x-strangler-upstream'),
+    body,
+    json,
+  };
+}
+
+/** People of the example data the write steps act as, with their tokens. */
+export interface ExampleActors {
+  /** A member with at least one follower: writes cards. */
+  readonly authorToken: string;
+  /** Follows the author: reads the legacy home feed. */
+  readonly followerToken: string;
+  /** An admin: moderates in the legacy admin module. */
+  readonly adminToken: string;
+}
+
+export function exampleActors(target: WalkthroughTarget): Promise<ExampleActors> {
+  return withLegacyDb(target, async (client) => {
+    const { rows } = await client.query<{ author: string; follower: string }>(
+      `SELECT f.followee_id AS author, f.follower_id AS follower
+         FROM follows f
+         JOIN users a ON a.id = f.followee_id AND a.role = 'member' AND a.banned_at IS NULL
+         JOIN users r ON r.id = f.follower_id AND r.banned_at IS NULL
+        ORDER BY a.handle, r.handle LIMIT 1`,
+    );
+    const admins = await client.query<{ id: string }>(
+      `SELECT id FROM users WHERE role = 'admin' AND banned_at IS NULL ORDER BY handle LIMIT 1`,
+    );
+    const pair = rows[0];
+    const admin = admins.rows[0];
+    if (!pair || !admin) throw new Error('the example data has no followed member or no admin');
+    const token = (userId: string) => mintAuthToken(userId, target.authTokenSecret);
+    return {
+      authorToken: token(pair.author),
+      followerToken: token(pair.follower),
+      adminToken: token(admin.id),
+    };
+  });
+}

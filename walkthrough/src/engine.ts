@@ -24,6 +24,8 @@ export interface WalkthroughRunOptions {
   readonly yes: boolean;
   /** Start at this step id (steps after it run again; the state forgets them first). */
   readonly from?: string;
+  /** Stop after this step id (the later ones stay as they are, for a later run). */
+  readonly to?: string;
   /** Needed unless `yes`. */
   readonly prompter?: Prompter;
   /** Apply the steps before `from` first, without asking or printing them (a fresh stack). */
@@ -84,10 +86,21 @@ export async function runWalkthrough(options: WalkthroughRunOptions): Promise<Wa
       out(`Resuming at step ${start + 1} (${steps[start].id}); --from <step> to choose.\n`);
   }
 
+  let end = steps.length - 1;
+  if (options.to !== undefined) {
+    end = steps.findIndex((step) => step.id === options.to);
+    if (end < 0) {
+      throw new WalkthroughUsageError(
+        `no step "${options.to}"; the steps are: ${steps.map((s) => s.id).join(', ')}`,
+      );
+    }
+    if (end < start)
+      throw new WalkthroughUsageError(`--to ${options.to} is before the first step to run`);
+  }
   const verifiedIds: string[] = [];
   const notAvailable: string[] = [];
   let explanations = true;
-  for (let index = start; index < steps.length; index += 1) {
+  for (let index = start; index <= end; index += 1) {
     const step = steps[index];
     out(header(step, index, steps.length));
     if (explanations || !step.available) out(indent(step.explain) + '\n\n');
@@ -154,6 +167,12 @@ export async function runWalkthrough(options: WalkthroughRunOptions): Promise<Wa
     }
     out(`  ✓ ${step.id} verified\n\n`);
     verifiedIds.push(step.id);
+  }
+  if (end < steps.length - 1) {
+    out(
+      `Stopped after ${steps[end].id} (--to): ${verifiedIds.length} steps verified. Run again to continue at ${steps[end + 1].id}.\n`,
+    );
+    return { ok: true, verified: verifiedIds, notAvailable, quit: false };
   }
   out(
     `Walkthrough done: ${verifiedIds.length} steps verified` +

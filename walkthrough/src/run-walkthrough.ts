@@ -51,8 +51,10 @@ export function targetFromOptions(
     ),
     legacyUrl: trim(options.legacy ?? local(env.LEGACY_PORT, 3001)),
     cardsServiceUrl: trim(options.cardsService ?? local(env.CARDS_SERVICE_PORT, 3002)),
+    searchServiceUrl: trim(options.searchService ?? local(env.SEARCH_SERVICE_PORT, 3003)),
     legacyDatabaseUrl: options.legacyDb ?? env.LEGACY_DATABASE_URL ?? `${pg}/legacy`,
     cardsDatabaseUrl: options.cardsDb ?? env.CARDS_DATABASE_URL ?? `${pg}/cards`,
+    searchDatabaseUrl: options.searchDb ?? env.SEARCH_DATABASE_URL ?? `${pg}/search`,
     routesFile: path.resolve(io.cwd, options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml'),
     authTokenSecret: env.AUTH_TOKEN_SECRET || DEFAULT_AUTH_TOKEN_SECRET,
   };
@@ -83,7 +85,7 @@ export async function runWalkthroughCommand(
     let stateFile: string;
     if (options.startStack) {
       io.out(
-        'Starting the example stack (PostgreSQL, legacy, cards-service, sync, facade) on free ports...\n',
+        'Starting the example stack (PostgreSQL, legacy, cards-service, search-service, sync, facade) on free ports...\n',
       );
       stack = await startStack(repoRoot, {
         ...(options.verbose && { log: (line: string) => io.out(`  | ${line}\n`) }),
@@ -122,6 +124,7 @@ export async function runWalkthroughCommand(
       stateFile,
       yes: options.yes === true,
       ...(options.from !== undefined && { from: options.from }),
+      ...(options.to !== undefined && { to: options.to }),
       ...(prompter && { prompter }),
       catchUp: options.startStack === true,
     });

@@ -44,8 +44,11 @@ export async function startStack(
     STRANGLER_PG_PORT: await findFreePort(),
     LEGACY_PORT: await findFreePort(),
     CARDS_SERVICE_PORT: await findFreePort(),
+    SEARCH_SERVICE_PORT: await findFreePort(),
     CARDS_EVENTS_PORT: await findFreePort(),
     SYNC_METRICS_PORT: await findFreePort(),
+    CARDS_REVERSE_SYNC_METRICS_PORT: await findFreePort(),
+    SEARCH_SYNC_METRICS_PORT: await findFreePort(),
     STRANGLER_PORT: await findFreePort(),
     STRANGLER_ADMIN_PORT: await findFreePort(),
   };
@@ -54,6 +57,7 @@ export async function startStack(
   delete env.STRANGLER_PG_URL;
   delete env.LEGACY_DATABASE_URL;
   delete env.CARDS_DATABASE_URL;
+  delete env.SEARCH_DATABASE_URL;
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   const secret = env.AUTH_TOKEN_SECRET || DEFAULT_AUTH_TOKEN_SECRET;
 
@@ -128,8 +132,10 @@ export async function startStack(
       adminUrl: `http://127.0.0.1:${ports.STRANGLER_ADMIN_PORT}`,
       legacyUrl: `http://127.0.0.1:${ports.LEGACY_PORT}`,
       cardsServiceUrl: `http://127.0.0.1:${ports.CARDS_SERVICE_PORT}`,
+      searchServiceUrl: `http://127.0.0.1:${ports.SEARCH_SERVICE_PORT}`,
       legacyDatabaseUrl: `${pg}/legacy`,
       cardsDatabaseUrl: `${pg}/cards`,
+      searchDatabaseUrl: `${pg}/search`,
       routesFile,
       authTokenSecret: secret,
     },

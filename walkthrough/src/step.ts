@@ -14,9 +14,12 @@ export interface WalkthroughTarget {
   readonly legacyUrl: string;
   /** cards-service, reached directly (contract tests). */
   readonly cardsServiceUrl: string;
-  /** The legacy and the cards databases (sync checks, test data). */
+  /** search-service (the read model of step 10), reached directly (contract tests). */
+  readonly searchServiceUrl: string;
+  /** The legacy, cards and search databases (sync checks, test data). */
   readonly legacyDatabaseUrl: string;
   readonly cardsDatabaseUrl: string;
+  readonly searchDatabaseUrl: string;
   /** The routes.yaml the facade serves and watches. */
   readonly routesFile: string;
   /** Secret of the example's bearer tokens. */

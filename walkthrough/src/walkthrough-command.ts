@@ -9,6 +9,7 @@ import type { CliIo } from '../../cli/cli-io.js';
 export interface WalkthroughCommandOptions {
   readonly yes?: boolean;
   readonly from?: string;
+  readonly to?: string;
   readonly undo?: boolean;
   readonly list?: boolean;
   readonly startStack?: boolean;
@@ -19,8 +20,10 @@ export interface WalkthroughCommandOptions {
   readonly admin?: string;
   readonly legacy?: string;
   readonly cardsService?: string;
+  readonly searchService?: string;
   readonly legacyDb?: string;
   readonly cardsDb?: string;
+  readonly searchDb?: string;
 }
 
 /** Mounts `walkthrough` on the toolkit's CLI. */
@@ -34,6 +37,7 @@ export function addWalkthroughCommand(
     .description('step through migrating cards out of the bundled example (docs/walkthrough.md)')
     .option('-y, --yes', 'apply every step without asking (unattended)')
     .option('--from <step>', 'start at this step (the later ones run again)')
+    .option('--to <step>', 'stop after this step (run again to continue)')
     .option('--undo', 'undo the last step done (puts routes.yaml back as it was before it)')
     .option('--list', 'list the steps')
     .option(
@@ -50,11 +54,16 @@ export function addWalkthroughCommand(
     )
     .option('--legacy <url>', 'legacy-monolith (default http://127.0.0.1:3001)')
     .option('--cards-service <url>', 'cards-service (default http://127.0.0.1:3002)')
+    .option('--search-service <url>', 'search-service (default http://127.0.0.1:3003)')
     .option(
       '--legacy-db <url>',
       'legacy database (default $LEGACY_DATABASE_URL or the embedded one)',
     )
     .option('--cards-db <url>', 'cards database (default $CARDS_DATABASE_URL or the embedded one)')
+    .option(
+      '--search-db <url>',
+      'search database (default $SEARCH_DATABASE_URL or the embedded one)',
+    )
     .action(async (options: WalkthroughCommandOptions) => {
       const { runWalkthroughCommand } = await import('./run-walkthrough.js');
       setExitCode(await runWalkthroughCommand(options, io));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 import { loadCaseFiles } from '../../strangler-contracts/index.js';
 import { parseRulesText } from '../../strangler-facade/src/rules/read-rules-file.js';
-import { readOnlyCaseIds } from '../src/cards-steps.js';
+import { readOnlyCaseIds } from '../src/step-kit.js';
 import {
   insertRuleBefore,
   previewRoutesEdit,

@@ -39,7 +39,7 @@ function capture(): { io: CliIo; text: () => string } {
  */
 describe('strangler walkthrough --start-stack --yes', () => {
   it(
-    'verifies every available step and explains the ones not available yet',
+    'verifies every step, from the baseline to search as a read model',
     async () => {
       requireDist();
       const run = capture();
@@ -59,7 +59,18 @@ describe('strangler walkthrough --start-stack --yes', () => {
       expect(output).toContain(
         'X-Strangler-Route: cards-reads, X-Strangler-Upstream: cards-service',
       );
-      expect(output).toMatch(/Walkthrough done: 6 steps verified, 4 not available yet/);
+      // Writes moved: the monolith still sees them (reverse sync), and its admin still moderates.
+      expect(output).toMatch(/legacy-monolith serves the new card \d+ ms later \(cards-reverse\)/);
+      expect(output).toContain('new card listed: true');
+      expect(output).toContain('404 from cards-service (cards pipeline)');
+      // The drill flipped back and forth and both cards are everywhere.
+      expect(output).toContain('flipped forward again');
+      // Retired: one cards rule; search answered from the read model.
+      expect(output).toMatch(
+        /contract cases \(contracts\/search\): \d+, passed \d+, failed 0, errors 0/,
+      );
+      expect(output).toMatch(/is found by GET \/search\?q=walkthrough\w+ from search-service/);
+      expect(output).toContain(`Walkthrough done: ${steps.length} steps verified.`);
     },
     TIMEOUT_MS,
   );
@@ -94,6 +105,10 @@ describe('strangler walkthrough against a running example: resume, undo, from', 
       t.legacyDatabaseUrl,
       '--cards-db',
       t.cardsDatabaseUrl,
+      '--search-service',
+      t.searchServiceUrl,
+      '--search-db',
+      t.searchDatabaseUrl,
     ];
   }, TIMEOUT_MS);
 
@@ -113,12 +128,24 @@ describe('strangler walkthrough against a running example: resume, undo, from', 
     return response.headers.get('x-strangler-upstream');
   };
 
+  const explainUpstream = async (method: string, requestPath: string): Promise<unknown> => {
+    const query = new URLSearchParams({ method, path: requestPath });
+    const response = await fetch(`${stack.target.adminUrl}/explain?${query.toString()}`);
+    const body = (await response.json()) as { upstream?: unknown };
+    const upstream = body.upstream;
+    return upstream && typeof upstream === 'object'
+      ? (upstream as { name?: unknown }).name
+      : upstream;
+  };
+
   it(
-    'resumes, undoes the cutover and the canary, and runs again from a step',
+    'resumes, undoes the cutover and the canary, runs again from a step, moves and un-moves the writes',
     async () => {
       const original = await readFile(stack.target.routesFile, 'utf8');
-      // The whole walkthrough, as a user with npm start running would do it.
-      await walkthrough('--yes', '--from', 'baseline');
+      // The reads, as a user with npm start running would do them (--to: stop there).
+      expect(await walkthrough('--yes', '--from', 'baseline', '--to', 'read-cutover')).toContain(
+        'Stopped after read-cutover (--to): 6 steps verified. Run again to continue at move-writes.',
+      );
       const migrated = await readFile(stack.target.routesFile, 'utf8');
       expect(migrated).toContain('- name: cards-reads');
       expect(await upstreamOf('/cards?pageSize=1')).toBe('cards-service');
@@ -135,14 +162,23 @@ describe('strangler walkthrough against a running example: resume, undo, from', 
       expect(await readFile(stack.target.routesFile, 'utf8')).toBe(original);
 
       // Resume: the next run starts at the first step not verified any more.
-      const resumed = await walkthrough('--yes');
+      const resumed = await walkthrough('--yes', '--to', 'read-cutover');
       expect(resumed).toContain('Resuming at step 3 (shadow)');
       expect(resumed).toContain('✓ read-cutover verified');
       expect(await readFile(stack.target.routesFile, 'utf8')).toBe(migrated);
 
-      const again = await walkthrough('--yes', '--from', 'read-cutover');
+      const again = await walkthrough('--yes', '--from', 'read-cutover', '--to', 'read-cutover');
       expect(again).toContain('(routes.yaml already says this: unchanged)');
       expect(again).toContain('✓ read-cutover verified');
+
+      // Writes move, and the way back is one undo: POST /cards goes to legacy again.
+      const writes = await walkthrough('--yes', '--to', 'move-writes');
+      expect(writes).toContain('Resuming at step 7 (move-writes)');
+      expect(writes).toContain('✓ move-writes verified');
+      expect(await explainUpstream('POST', '/cards')).toBe('cards-service');
+      expect(await walkthrough('--undo')).toContain('Undid move-writes');
+      expect(await explainUpstream('POST', '/cards')).toBe('legacy');
+      expect(await readFile(stack.target.routesFile, 'utf8')).toBe(migrated);
     },
     TIMEOUT_MS,
   );

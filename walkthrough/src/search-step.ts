@@ -1,0 +1,139 @@
+/**
+ * The next slice after cards: search, moved to a service that keeps its own read model, fed by
+ * the sync from the cards database.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+import { exampleActors, sendJson } from './checks.js';
+import { insertRuleBefore, type RoutesEdit } from './routes-change.js';
+import {
+  checkPipeline,
+  expectUpstream,
+  result,
+  routesStep,
+  runContractSuite,
+  showPipeline,
+  waitUntil,
+} from './step-kit.js';
+import type { StepContext, VerifyResult, WalkthroughStep, WalkthroughTarget } from './step.js';
+
+const SEARCH = 'search-service';
+const RULE = 'search';
+
+const searchRule: RoutesEdit = {
+  text: (text) =>
+    insertRuleBefore(
+      text,
+      'cards',
+      RULE,
+      [
+        '  # Full-text search: search-service answers from its own read model, fed by the search pipeline.',
+        `  - name: ${RULE}`,
+        '    match: { methods: [GET], prefix: /search }',
+        `    upstream: ${SEARCH}`,
+      ].join('\n'),
+    ),
+};
+
+/** What contracts/search/example.vars.yaml asks for, picked in the legacy database. */
+async function searchSuiteVars(target: WalkthroughTarget): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: target.legacyDatabaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ title: string }>(
+      `SELECT title FROM cards WHERE status = 'hidden' ORDER BY id LIMIT 1`,
+    );
+    if (!rows[0]) throw new Error('the example data has no hidden card');
+    return { hiddenCardTitle: rows[0].title };
+  } finally {
+    await client.end();
+  }
+}
+
+export function searchReadModelStep(): WalkthroughStep {
+  return routesStep({
+    id: 'search-read-model',
+    title: 'search as a read model fed by the sync',
+    pattern: 'Change Data Capture (read model, CQRS)',
+    explain: `The next slice is search. The monolith answers GET /search by querying its own cards
+tables. search-service answers it from a read model instead: one table of search documents,
+shaped for the query (the card as the API shows it, with author, tags and counts, and a
+full-text vector with a GIN index), in its own database. Nobody writes to it through an API:
+the search pipeline (change data capture again) copies the columns search needs from the cards
+database, and triggers there rebuild a card's document whenever one of its rows changes. The
+read model is eventually consistent, a moment behind the cards database, which is what a
+search box can live with. Before the route moves, the contract suite contracts/search runs
+against both sides; then a rule sends /search to search-service, and a card written through
+the facade becomes searchable there: cards-service -> cards database -> search pipeline ->
+read model.`,
+    summary: `routes.yaml: new rule "${RULE}" (GET /search/**) to ${SEARCH}; the search pipeline (migrations/pipelines/search.pipeline.yaml) feeds its read model`,
+    edit: () => searchRule,
+    show: (context) => showPipeline(context, 'search'),
+    // Reads move only when the new side answers like the old one.
+    async precondition(context) {
+      const contracts = await searchContracts(context);
+      return contracts.ok ? [] : ['the search contract suite fails:', ...contracts.lines];
+    },
+    async verify(context) {
+      const lines: string[] = [];
+      const failures: string[] = [];
+      await checkPipeline(
+        context,
+        'search',
+        {
+          sourceUrl: context.target.cardsDatabaseUrl,
+          targetUrl: context.target.searchDatabaseUrl,
+        },
+        lines,
+        failures,
+      );
+      const contracts = await searchContracts(context);
+      lines.push(...contracts.lines);
+      if (!contracts.ok) failures.push('the search contract suite fails');
+      await expectUpstream(context, ['/search?q=protocol'], SEARCH, lines, failures);
+      await searchableThroughFacade(context, lines, failures);
+      return result(lines, failures);
+    },
+  });
+}
+
+async function searchContracts(context: StepContext): Promise<VerifyResult> {
+  return runContractSuite(context, {
+    suite: 'contracts/search',
+    newBaseUrl: context.target.searchServiceUrl,
+    vars: await searchSuiteVars(context.target),
+    readOnly: true,
+  });
+}
+
+/** A new card, written through the facade, is found by search-service once the sync brought it. */
+async function searchableThroughFacade(
+  context: StepContext,
+  lines: string[],
+  failures: string[],
+): Promise<void> {
+  const actors = await exampleActors(context.target);
+  const word = `walkthrough${randomUUID().slice(0, 8)}`;
+  const created = await sendJson(context.target.facadeUrl, 'POST', '/cards', {
+    token: actors.authorToken,
+    body: { title: `Searchable ${word}`, body: 'Found through the read model.', tags: [] },
+  });
+  const id = (created.json as { id?: unknown } | undefined)?.id;
+  if (created.status !== 201 || typeof id !== 'string') {
+    failures.push(`POST /cards through the facade answered ${created.status}`);
+    return;
+  }
+  const started = Date.now();
+  const found = await waitUntil(async () => {
+    const answer = await sendJson(context.target.facadeUrl, 'GET', `/search?q=${word}`);
+    const items = (answer.json as { items?: { card: { id: string } }[] } | undefined)?.items;
+    return items?.some((item) => item.card.id === id) ? answer : undefined;
+  });
+  lines.push(
+    found
+      ? `a card written through the facade (${created.upstream}) is found by GET /search?q=${word} from ${found.upstream} ${Date.now() - started} ms later`
+      : `GET /search?q=${word} does not find the new card`,
+  );
+  if (!found) failures.push('the new card did not reach the read model');
+}
