@@ -22,6 +22,7 @@ import {
   explainExpect,
   result,
   routesStep,
+  echoesSkipped,
   showPipeline,
   waitUntil,
 } from './step-kit.js';
@@ -140,8 +141,14 @@ follows, and that a moderation in the legacy admin module still reaches cards-se
       async verify(context) {
         const lines: string[] = [];
         const failures: string[] = [];
-        const { facadeUrl, legacyUrl } = context.target;
+        const { facadeUrl, legacyUrl, legacyDatabaseUrl, cardsDatabaseUrl } = context.target;
         const actors = await exampleActors(context.target);
+        const forward = { sourceUrl: legacyDatabaseUrl, targetUrl: cardsDatabaseUrl };
+        const reverse = { sourceUrl: cardsDatabaseUrl, targetUrl: legacyDatabaseUrl };
+        const echoesBefore = {
+          cards: await echoesSkipped(context, 'cards', forward),
+          reverse: await echoesSkipped(context, 'cards-reverse', reverse),
+        };
         const title = `Owned by cards-service ${randomUUID().slice(0, 8)}`;
         const card = await writeCard(context, actors, title, failures);
         if (card) {
@@ -192,6 +199,34 @@ follows, and that a moderation in the legacy admin module still reaches cards-se
           );
           if (hide.status >= 300 || !hidden)
             failures.push('a moderation in legacy did not reach cards-service');
+
+          // Each pipeline saw the other's writes come back through its slot, and dropped them.
+          for (const [name, urls, before, what] of [
+            [
+              'cards',
+              forward,
+              echoesBefore.cards,
+              'the card and its edit, written into legacy by cards-reverse',
+            ],
+            [
+              'cards-reverse',
+              reverse,
+              echoesBefore.reverse,
+              'the moderation, written into cards by cards',
+            ],
+          ] as const) {
+            const after = await waitUntil(async () => {
+              const count = await echoesSkipped(context, name, urls);
+              return count !== null && count > (before ?? 0) ? count : undefined;
+            }, SYNC_WAIT_MS);
+            lines.push(
+              after === undefined
+                ? `the ${name} pipeline reports no skipped echo`
+                : `the ${name} pipeline skipped ${after - (before ?? 0)} echo transactions (${what})`,
+            );
+            if (after === undefined || before === null)
+              failures.push(`the ${name} pipeline did not report skipping the echo of ${what}`);
+          }
         }
         // No echo: both pipelines agree with their sources and neither stopped on a conflict.
         await bothPipelines(context, lines, failures);

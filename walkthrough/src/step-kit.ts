@@ -228,3 +228,17 @@ export async function runContractSuite(
     return { ok: false, lines: [...lines, renderRunReport(run)] };
   return { ok: true, lines };
 }
+
+/**
+ * Echo transactions the pipeline's capture has skipped since its process started (its own
+ * report, refreshed every second; `strangler sync status` prints it). Null when not running.
+ */
+export async function echoesSkipped(
+  context: StepContext,
+  name: string,
+  urls: { readonly sourceUrl: string; readonly targetUrl: string },
+): Promise<number | null> {
+  const definition = await loadPipelineDefinition(pipelineFile(context, name));
+  const status = await readPipelineStatus(definition, urls);
+  return status.echoTransactionsSkipped ?? null;
+}

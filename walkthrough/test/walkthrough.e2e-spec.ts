@@ -63,6 +63,9 @@ describe('strangler walkthrough --start-stack --yes', () => {
       expect(output).toMatch(/legacy-monolith serves the new card \d+ ms later \(cards-reverse\)/);
       expect(output).toContain('new card listed: true');
       expect(output).toContain('404 from cards-service (cards pipeline)');
+      // No echo: each pipeline saw the other's writes come back and dropped them.
+      expect(output).toMatch(/the cards pipeline skipped \d+ echo transactions/);
+      expect(output).toMatch(/the cards-reverse pipeline skipped \d+ echo transactions/);
       // The drill flipped back and forth and both cards are everywhere.
       expect(output).toContain('flipped forward again');
       // Retired: one cards rule; search answered from the read model.
