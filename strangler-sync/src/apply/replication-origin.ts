@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import type { Logger } from 'pino';
 
 /**
  * Replication origins on the target: every session that writes applied changes runs
@@ -84,31 +85,45 @@ export async function ensureOrigin(client: pg.ClientBase, origin: string): Promi
 
 /**
  * Makes `origin` this session's replication origin (creating it if needed): every transaction
- * the session commits from now on carries it. An origin still held by a session that is going
- * away (a connection just closed or lost) is waited for, up to `waitMs` (default 10 s).
+ * the session commits from now on carries it. Waits, up to `waitMs` (default 30 s), for an
+ * origin still held by a session that is going away (a connection just closed or lost), and for
+ * a free origin slot on the server (`max_active_replication_origins`, shared by every applying
+ * session: the Kafka apply holds one per batch being applied, so slots come free quickly).
  */
 export async function setUpOriginSession(
   client: pg.ClientBase,
   origin: string,
-  waitMs = 10_000,
+  options: { waitMs?: number; logger?: Logger; pipeline?: string } = {},
 ): Promise<void> {
   await ensureOrigin(client, origin);
-  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  const deadline = started + (options.waitMs ?? 30_000);
+  let lastReport = 0;
   for (;;) {
     try {
       await client.query('SELECT pg_replication_origin_session_setup($1)', [origin]);
       return;
     } catch (error) {
-      const busy =
+      const inUse =
         (codeOf(error) === NOT_IN_PREREQUISITE_STATE || codeOf(error) === OBJECT_IN_USE) &&
         /already active/i.test(error instanceof Error ? error.message : '');
-      if (!busy) throw explained(origin, error);
+      const noSlot = codeOf(error) === CONFIGURATION_LIMIT_EXCEEDED;
+      if (!inUse && !noSlot) throw explained(origin, error);
       if (Date.now() >= deadline)
-        throw new ReplicationOriginError(
-          origin,
-          error,
-          'Another session uses this origin: is the same pipeline running elsewhere?',
+        throw inUse
+          ? new ReplicationOriginError(
+              origin,
+              error,
+              'Another session uses this origin: is the same pipeline running elsewhere?',
+            )
+          : explained(origin, error);
+      if (Date.now() - lastReport >= 2000) {
+        lastReport = Date.now();
+        options.logger?.info(
+          { pipeline: options.pipeline, origin, waitedMs: lastReport - started },
+          `waiting for replication origin: ${error instanceof Error ? error.message : String(error)}`,
         );
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

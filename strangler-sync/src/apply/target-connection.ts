@@ -84,7 +84,11 @@ export class TargetConnection {
     try {
       await client.connect();
       await client.query(`SET TIME ZONE 'UTC'`);
-      if (this.options.origin) await setUpOriginSession(client, this.options.origin);
+      if (this.options.origin)
+        await setUpOriginSession(client, this.options.origin, {
+          logger: this.options.logger,
+          pipeline: this.options.pipeline,
+        });
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

@@ -318,7 +318,10 @@ export class KafkaChangeApplier {
     const n = this.freeOrigins.shift();
     if (n === undefined) throw new Error('more concurrent batches than replication origins');
     try {
-      await setUpOriginSession(client, suffixedOrigin(this.options.origin, 'kafka', n));
+      await setUpOriginSession(client, suffixedOrigin(this.options.origin, 'kafka', n), {
+        logger: this.options.logger,
+        pipeline: this.options.pipeline,
+      });
     } catch (error) {
       this.freeOrigins.push(n);
       throw error;

@@ -49,7 +49,7 @@ export async function backfillTable(
   const target = await connect(targetUrl);
   const origin = suffixedOrigin(definition.origin, 'backfill', process.pid);
   try {
-    await setUpOriginSession(target, origin);
+    await setUpOriginSession(target, origin, { logger, pipeline: definition.name });
     const mappings = (await compileMappings(definition, source, target)).filter(
       (m) => m.source.table === table,
     );

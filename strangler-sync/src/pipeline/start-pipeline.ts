@@ -93,7 +93,7 @@ export async function startPipeline(
   try {
     // The initial load's writes carry the pipeline's origin too (the streaming session takes it
     // over below, after this session released it).
-    await setUpOriginSession(target, definition.origin);
+    await setUpOriginSession(target, definition.origin, { logger, pipeline });
     const mappings = await compileMappings(definition, source, target);
     const applier = applierFor(definition, mappings);
     await ensureSyncTables(target, schema);
