@@ -129,7 +129,13 @@ export const pipelineDefinitionSchema = z
      * position. Origins of other pipelines (and native writes) are captured as usual. Needs the
      * built-in capture: a Debezium connector (`capture: external`) cannot filter by origin.
      */
-    skipAppliedBy: z.array(pipelineName).default([]),
+    skipAppliedBy: z
+      .array(pipelineName)
+      .default([])
+      .describe(
+        'Pipelines whose applied changes this capture skips (echo suppression between two ' +
+          'pipelines running in opposite directions; by replication origin; docs/sync.md)',
+      ),
   })
   .refine(
     (p) =>
