@@ -291,37 +291,14 @@ export class ChangeApplier {
     position: RowPosition,
   ): Promise<number> {
     const columns = mapping.copied.map((c) => c.target);
-    const statement = this.statementName(`claim-upsert-many:${mapping.targetName}`, () => {
-      const typeOf = (column: string) =>
-        mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
-      const input = columns.map((_, i) => `c${i}`);
-      const typed = (column: string) => `input.c${columns.indexOf(column)}::${typeOf(column)}`;
-      const keyColumns = mapping.targetKey.map((k) => k.target);
-      const keyArray = `jsonb_build_array(${keyColumns.map(typed).join(', ')})`;
-      const sets = columns
-        .filter((c) => !keyColumns.includes(c))
-        .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-      return `WITH input AS (
-                SELECT * FROM unnest(${columns.map((_, i) => `$${i + 4}::text[]`).join(', ')})
-                  AS input(${input.join(', ')})),
-              claim AS (
-                INSERT INTO ${this.tables.versions} AS v
-                  (target_table, row_key, source_lsn, source_seq, deleted)
-                SELECT $1, ${keyArray}, $2::pg_lsn, $3::int, false FROM input
-                ON CONFLICT (target_table, row_key) DO UPDATE
-                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
-                      deleted = false
-                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
-                RETURNING row_key),
-              upsert AS (
-                INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
-                  (${columns.map(quoteIdent).join(', ')})
-                SELECT ${columns.map(typed).join(', ')} FROM input
-                 WHERE ${keyArray} IN (SELECT row_key FROM claim)
-                ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
-                ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
-              SELECT count(*)::int AS claimed FROM claim`;
-    });
+    const statement = this.statementName(`claim-upsert-many:${mapping.targetName}`, () =>
+      this.claimAndUpsertSql(
+        mapping,
+        columns,
+        `SELECT * FROM unnest(${columns.map((_, i) => `$${i + 4}::text[]`).join(', ')})
+           AS input(${columns.map((_, i) => `c${i}`).join(', ')})`,
+      ),
+    );
     const result = await client.query<{ claimed: number }>({
       name: statement.name,
       text: statement.text,
@@ -384,32 +361,13 @@ export class ChangeApplier {
       ...mapping.copied.map((c) => c.target),
       ...mapping.derived.map((d) => d.target),
     ];
-    const statement = this.statementName(`claim-upsert:${mapping.targetName}`, () => {
-      const typeOf = (column: string) =>
-        mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
-      const param = (column: string) => `$${columns.indexOf(column) + 4}::${typeOf(column)}`;
-      const keyColumns = mapping.targetKey.map((k) => k.target);
-      const sets = columns
-        .filter((c) => !keyColumns.includes(c))
-        .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
-      return `WITH claim AS (
-                INSERT INTO ${this.tables.versions} AS v
-                  (target_table, row_key, source_lsn, source_seq, deleted)
-                VALUES ($1, jsonb_build_array(${keyColumns.map(param).join(', ')}),
-                        $2::pg_lsn, $3::int, false)
-                ON CONFLICT (target_table, row_key) DO UPDATE
-                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
-                      deleted = false
-                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
-                RETURNING 1),
-              upsert AS (
-                INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
-                  (${columns.map(quoteIdent).join(', ')})
-                SELECT ${columns.map(param).join(', ')} WHERE EXISTS (SELECT 1 FROM claim)
-                ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
-                ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
-              SELECT count(*)::int AS claimed FROM claim`;
-    });
+    const statement = this.statementName(`claim-upsert:${mapping.targetName}`, () =>
+      this.claimAndUpsertSql(
+        mapping,
+        columns,
+        `SELECT ${columns.map((_, i) => `$${i + 4}::text AS c${i}`).join(', ')}`,
+      ),
+    );
     const result = await client.query<{ claimed: number }>({
       name: statement.name,
       text: statement.text,
@@ -422,6 +380,47 @@ export class ChangeApplier {
       ],
     });
     return (result.rows[0]?.claimed ?? 0) > 0;
+  }
+
+  /**
+   * The one claim-and-upsert statement of `claimAndUpsert` (one row) and `applyReads` (many):
+   * `input` is a query with one text column `c<i>` per entry of `columns` and one row per row
+   * to write; $1 is the target table's name, $2 and $3 the position. Each row claims its version
+   * (compare-and-set: only when the position is newer), and only the rows whose claim succeeded
+   * are upserted, setting the mapped columns and nothing else (the target's other columns keep
+   * their values, or get their defaults on insert). Returns the number of rows claimed.
+   */
+  private claimAndUpsertSql(
+    mapping: CompiledTableMapping,
+    columns: string[],
+    input: string,
+  ): string {
+    const typeOf = (column: string) =>
+      mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
+    const typed = (column: string) => `input.c${columns.indexOf(column)}::${typeOf(column)}`;
+    const keyColumns = mapping.targetKey.map((k) => k.target);
+    const keyArray = `jsonb_build_array(${keyColumns.map(typed).join(', ')})`;
+    const sets = columns
+      .filter((c) => !keyColumns.includes(c))
+      .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
+    return `WITH input AS (${input}),
+            claim AS (
+              INSERT INTO ${this.tables.versions} AS v
+                (target_table, row_key, source_lsn, source_seq, deleted)
+              SELECT $1, ${keyArray}, $2::pg_lsn, $3::int, false FROM input
+              ON CONFLICT (target_table, row_key) DO UPDATE
+                SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                    deleted = false
+                WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+              RETURNING row_key),
+            upsert AS (
+              INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
+                (${columns.map(quoteIdent).join(', ')})
+              SELECT ${columns.map(typed).join(', ')} FROM input
+               WHERE ${keyArray} IN (SELECT row_key FROM claim)
+              ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
+              ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
+            SELECT count(*)::int AS claimed FROM claim`;
   }
 
   /** A prepared statement per distinct SQL text (parsed and planned once per connection). */
