@@ -8,8 +8,10 @@ import type { Logger } from 'pino';
  * (and skip) them: the pgoutput Origin message (docs/sync.md, "Two directions").
  *
  * Origins belong to the whole server (not one database), are created on first use and dropped by
- * `strangler-sync drop`. One origin can be active in one session at a time: sessions that write
- * while the streaming apply runs use a suffixed name (`suffixedOrigin`).
+ * `strangler-sync drop`. Each one used keeps a slot of `max_active_replication_origins` (its
+ * progress) until it is dropped. One origin can be active in one session at a time: a backfill,
+ * which writes while the streaming apply runs, uses a suffixed name (`suffixedOrigin`), and the
+ * Kafka apply's concurrent sessions take turns at COMMIT (`commitUnderOrigin`).
  *
  * The functions are restricted to superusers unless granted: see `ORIGIN_GRANT`.
  */
@@ -60,9 +62,10 @@ function explained(origin: string, error: unknown): unknown {
     return new ReplicationOriginError(
       origin,
       error,
-      'Each applying session holds an origin: raise max_active_replication_origins ' +
-        '(PostgreSQL 18; max_replication_slots before) on the target server, or lower the ' +
-        'Kafka apply concurrency',
+      "Every replication origin used since it was created keeps one of the server's " +
+        'max_active_replication_origins slots (default 10; max_replication_slots before ' +
+        'PostgreSQL 18) until it is dropped: raise the setting on the target server, or drop the ' +
+        'origins of pipelines no longer used (strangler-sync drop <pipeline>)',
     );
   return error;
 }
@@ -86,16 +89,17 @@ export async function ensureOrigin(client: pg.ClientBase, origin: string): Promi
 /**
  * Makes `origin` this session's replication origin (creating it if needed): every transaction
  * the session commits from now on carries it. Waits, up to `waitMs` (default 30 s), for an
- * origin still held by a session that is going away (a connection just closed or lost), and for
- * a free origin slot on the server (`max_active_replication_origins`, shared by every applying
- * session: the Kafka apply holds one per batch being applied, so slots come free quickly).
+ * origin still held by a session that is going away (a connection just closed or lost).
+ *
+ * Inside an open transaction (`savepoint` names one set just before), a failed attempt is rolled
+ * back to it so the transaction survives the retry; the origin must exist already then.
  */
 export async function setUpOriginSession(
   client: pg.ClientBase,
   origin: string,
-  options: { waitMs?: number; logger?: Logger; pipeline?: string } = {},
+  options: { waitMs?: number; logger?: Logger; pipeline?: string; savepoint?: string } = {},
 ): Promise<void> {
-  await ensureOrigin(client, origin);
+  if (!options.savepoint) await ensureOrigin(client, origin);
   const started = Date.now();
   const deadline = started + (options.waitMs ?? 30_000);
   let lastReport = 0;
@@ -104,19 +108,18 @@ export async function setUpOriginSession(
       await client.query('SELECT pg_replication_origin_session_setup($1)', [origin]);
       return;
     } catch (error) {
+      if (options.savepoint)
+        await client.query(`ROLLBACK TO SAVEPOINT ${options.savepoint}`).catch(() => undefined);
       const inUse =
         (codeOf(error) === NOT_IN_PREREQUISITE_STATE || codeOf(error) === OBJECT_IN_USE) &&
         /already active/i.test(error instanceof Error ? error.message : '');
-      const noSlot = codeOf(error) === CONFIGURATION_LIMIT_EXCEEDED;
-      if (!inUse && !noSlot) throw explained(origin, error);
+      if (!inUse) throw explained(origin, error);
       if (Date.now() >= deadline)
-        throw inUse
-          ? new ReplicationOriginError(
-              origin,
-              error,
-              'Another session uses this origin: is the same pipeline running elsewhere?',
-            )
-          : explained(origin, error);
+        throw new ReplicationOriginError(
+          origin,
+          error,
+          'Another session uses this origin: is the same pipeline running elsewhere?',
+        );
       if (Date.now() - lastReport >= 2000) {
         lastReport = Date.now();
         options.logger?.info(
@@ -126,6 +129,26 @@ export async function setUpOriginSession(
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+/**
+ * COMMITs the transaction open in `client` under `origin` (which must exist), setting the origin
+ * up just for the COMMIT and releasing it after: only the commit record's origin decides what
+ * pgoutput's Origin message reports. For sessions that share one origin and take turns (the
+ * Kafka apply): the caller serialises the calls.
+ */
+export async function commitUnderOrigin(
+  client: pg.ClientBase,
+  origin: string,
+  options: { logger?: Logger; pipeline?: string } = {},
+): Promise<void> {
+  await client.query('SAVEPOINT strangler_origin');
+  await setUpOriginSession(client, origin, { ...options, savepoint: 'strangler_origin' });
+  try {
+    await client.query('COMMIT');
+  } finally {
+    await resetOriginSession(client);
   }
 }
 

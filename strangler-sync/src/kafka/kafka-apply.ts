@@ -10,8 +10,7 @@ import {
 import type { ChangeEvent } from '../change-event/change-event.js';
 import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { syncMetrics } from '../metrics.js';
-import { suffixedOrigin } from '../pipeline-definition/pipeline-definition.schema.js';
-import { resetOriginSession, setUpOriginSession } from '../apply/replication-origin.js';
+import { commitUnderOrigin, ensureOrigin } from '../apply/replication-origin.js';
 import { decodeDebeziumRecord, type ColumnTypeLookup } from './debezium-record.js';
 
 export interface KafkaApplyOptions {
@@ -41,9 +40,9 @@ export interface KafkaApplyOptions {
   /** Called after each committed target transaction with the number of events in it. */
   onCommitted?: (events: number) => void;
   /**
-   * The pipeline's replication origin. Batches of different partitions commit at the same time
-   * in different sessions, and an origin is active in one session at a time: each batch takes
-   * one of `concurrency` numbered origins `<origin>:kafka:<n>` for its transaction.
+   * The pipeline's replication origin. Batches of different partitions are applied at the same
+   * time in different sessions, and an origin is active in one session at a time: their COMMITs
+   * take turns, each under the origin (`commitUnderOrigin`).
    */
   origin: string;
 }
@@ -94,8 +93,8 @@ export class KafkaChangeApplier {
   private fail: (error: Error) => void = () => undefined;
   private stopped = false;
   private replicaRole = false;
-  /** Numbers of the `<origin>:kafka:<n>` origins no batch holds right now. */
-  private readonly freeOrigins: number[];
+  /** The COMMIT of the batch before (in this process) under the origin: the next one waits. */
+  private originTurn: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KafkaApplyOptions) {
     this.kafka = new Kafka({
@@ -110,7 +109,6 @@ export class KafkaChangeApplier {
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
     const concurrency = options.concurrency ?? 8;
-    this.freeOrigins = Array.from({ length: concurrency }, (_, n) => n);
     this.pool = new pg.Pool({ connectionString: options.targetUrl, max: concurrency });
     this.pool.on('connect', (client) => {
       void client.query(`SET TIME ZONE 'UTC'`);
@@ -139,6 +137,14 @@ export class KafkaChangeApplier {
     const { logger, pipeline } = this.options;
     await this.ensureTopics();
     await this.chooseForeignKeyMode();
+    // Created outside any transaction: the COMMITs set it up inside theirs.
+    const client = new pg.Client({ connectionString: this.options.targetUrl });
+    await client.connect();
+    try {
+      await ensureOrigin(client, this.options.origin);
+    } finally {
+      await client.end();
+    }
     this.finished = new Promise<void>((resolve, reject) => {
       this.fail = (error) => {
         syncMetrics.errors.inc({ pipeline });
@@ -267,21 +273,13 @@ export class KafkaChangeApplier {
     if (items.length > 0) {
       const client = await this.pool.connect();
       let result: { retryAt?: number };
-      let origin: number | null = null;
       try {
-        origin = await this.takeOrigin(client);
         result = await this.applyItems(client, items, partition);
       } catch (error) {
-        // A client kept in the pool gives its origin back now; a destroyed one's server process
-        // releases it as it exits (the next taker waits for that).
-        if (origin !== null && !isTransient(error)) await resetOriginSession(client);
-        if (origin !== null) this.freeOrigins.push(origin);
         client.release(isTransient(error) ? (error as Error) : undefined);
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
-      await resetOriginSession(client);
-      this.freeOrigins.push(origin);
       client.release();
       if (result.retryAt !== undefined) retryFrom = items[result.retryAt]?.offset ?? null;
       syncMetrics.transactionsApplied.inc({ pipeline });
@@ -313,20 +311,22 @@ export class KafkaChangeApplier {
     await payload.heartbeat();
   }
 
-  /** Sets up a free numbered origin in the session for this batch; returns its number. */
-  private async takeOrigin(client: pg.PoolClient): Promise<number> {
-    const n = this.freeOrigins.shift();
-    if (n === undefined) throw new Error('more concurrent batches than replication origins');
+  /** COMMIT under the pipeline's origin, one session of this process at a time. */
+  private async commit(client: pg.PoolClient): Promise<void> {
+    const previous = this.originTurn;
+    let done: () => void = () => undefined;
+    this.originTurn = new Promise<void>((resolve) => {
+      done = resolve;
+    });
     try {
-      await setUpOriginSession(client, suffixedOrigin(this.options.origin, 'kafka', n), {
+      await previous;
+      await commitUnderOrigin(client, this.options.origin, {
         logger: this.options.logger,
         pipeline: this.options.pipeline,
       });
-    } catch (error) {
-      this.freeOrigins.push(n);
-      throw error;
+    } finally {
+      done();
     }
-    return n;
   }
 
   /**
@@ -387,7 +387,7 @@ export class KafkaChangeApplier {
         const item = items[index];
         outcomes.push(await applier.apply(client, item.event, item.position, false));
       }
-      await client.query('COMMIT');
+      await this.commit(client);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (error !== null && typeof error === 'object')
@@ -413,7 +413,7 @@ export class KafkaChangeApplier {
         syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
         if (outcome === 'dead-lettered') syncMetrics.deadLetters.inc({ pipeline });
       }
-      await client.query('COMMIT');
+      await this.commit(client);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (error instanceof DeadLetterStopError) {

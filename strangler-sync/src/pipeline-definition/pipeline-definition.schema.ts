@@ -180,10 +180,10 @@ function sqlSafeName(name: string): string {
 
 /**
  * The replication origin a pipeline's apply side tags its target transactions with:
- * `strangler_<name with [^a-z0-9_] replaced by _>` (the same rule as the default slot). Sessions
- * that write at the same time as the streaming apply (a backfill, the Kafka apply's parallel
- * connections) use `<origin>:<suffix>` instead, because an origin can be active in one session
- * at a time; `isOriginOf` recognises both.
+ * `strangler_<name with [^a-z0-9_] replaced by _>` (the same rule as the default slot). A
+ * backfill, which writes at the same time as the streaming apply, uses `<origin>:backfill:<pid>`
+ * instead, because an origin can be active in one session at a time; `isOriginOf` recognises
+ * both.
  */
 export function originNameFor(pipeline: string): string {
   return `strangler_${sqlSafeName(pipeline)}`;
