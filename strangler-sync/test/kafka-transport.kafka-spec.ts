@@ -21,6 +21,7 @@ import {
 } from '../../test-support/kafka-tier/workload.js';
 import { dropPublication, dropSlot } from '../src/capture/replication-slot.js';
 import { decodeValue } from '../src/kafka/debezium-record.js';
+import { syncMetrics } from '../src/metrics.js';
 import {
   parsePipelineDefinition,
   type PipelineDefinition,
@@ -38,7 +39,10 @@ import { formatVerifyReport, verifyPipeline } from '../src/verify/verify-pipelin
  *   B. our capture → Kafka → our apply (json and json with schemas), the pipeline restarted
  *      halfway: identical as well;
  *   C. the shape contract: for the workload's streaming steps, our capture's records match the
- *      recorded Debezium fixture field by field, except for the documented differences.
+ *      recorded Debezium fixture field by field, except for the documented differences;
+ *   D. foreignKeys: wait;
+ *   E. two directions, one of them over Kafka: our capture skips the transactions the other
+ *      pipeline applied, and the Kafka apply's commits carry its replication origin.
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -384,6 +388,94 @@ describe('kafka transport (real Kafka + Debezium)', () => {
     expect(role.rows[0]?.n).toBe(1);
     console.log(`foreignKeys wait: ${waits} batches waited for their parent rows`);
     await running.stop();
+  }, 300_000);
+
+  it('E. two directions, A -> B in-process and B -> A over Kafka: no echo either way', async () => {
+    const counted = async (
+      metric: typeof syncMetrics.eventsApplied | typeof syncMetrics.echoTransactionsSkipped,
+      pipeline: string,
+    ) =>
+      (await metric.get()).values
+        .filter((v) => v.labels.pipeline === pipeline)
+        .reduce((sum, v) => sum + v.value, 0);
+    const table = 'CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)';
+    const a = await createTestDatabase(cluster!, 'echo_a');
+    const b = await createTestDatabase(cluster!, 'echo_b');
+    const aClient = await client(a);
+    const bClient = await client(b);
+    await aClient.query(table);
+    await bClient.query(table);
+    const parse = (name: string, input: Json): PipelineDefinition => {
+      const parsed = parsePipelineDefinition({ tables: { notes: null }, ...input }, name);
+      if (!parsed.success) throw parsed.error;
+      slots.push({
+        url: input.source.url,
+        slot: parsed.data.slot,
+        publication: parsed.data.publication,
+      });
+      return parsed.data;
+    };
+    const ab = parse('echo-ab', {
+      source: { url: a },
+      target: { url: b },
+      skipAppliedBy: ['echo-ba'],
+    });
+    const ba = parse('echo-ba', {
+      source: { url: b },
+      target: { url: a },
+      snapshot: { enabled: false },
+      skipAppliedBy: ['echo-ab'],
+      transport: { kind: 'kafka', brokers: tier!.brokers, topicPrefix: 'echoba' },
+    });
+    await start(ab);
+    await start(ba);
+    const row = async (c: pg.Client, id: number) =>
+      (await c.query(`SELECT xmin::text AS xmin, body FROM notes WHERE id = $1`, [id])).rows[0] as
+        { xmin: string; body: string } | undefined;
+    const arrived = async (c: pg.Client, id: number) => {
+      const deadline = Date.now() + 90_000;
+      while (!(await row(c, id))) {
+        if (Date.now() > deadline) throw new Error(`row ${id} did not arrive`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    // A -> B in-process; its commit in B (origin strangler_echo_ab) is skipped by B -> A.
+    await aClient.query(`INSERT INTO notes VALUES (1, 'from a')`);
+    await arrived(bClient, 1);
+    const aRow1 = await row(aClient, 1);
+    // B -> A over Kafka (the barrier of the B -> A capture).
+    await bClient.query(`INSERT INTO notes VALUES (2, 'from b')`);
+    await arrived(aClient, 2);
+    const bRow2 = await row(bClient, 2);
+    // A -> B again (the barrier of the A -> B capture, past the Kafka apply's commit in A).
+    await aClient.query(`INSERT INTO notes VALUES (3, 'from a again')`);
+    await arrived(bClient, 3);
+
+    expect(await row(aClient, 1)).toEqual(aRow1);
+    expect(await row(bClient, 2)).toEqual(bRow2);
+    expect(await counted(syncMetrics.echoTransactionsSkipped, 'echo-ba')).toBeGreaterThan(0);
+    expect(await counted(syncMetrics.echoTransactionsSkipped, 'echo-ab')).toBeGreaterThan(0);
+    // Counted just after each COMMIT: wait for the count to reach the rows that arrived.
+    const events = async (pipeline: string, expected: number) => {
+      const deadline = Date.now() + 10_000;
+      let value = await counted(syncMetrics.eventsApplied, pipeline);
+      while (value < expected && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        value = await counted(syncMetrics.eventsApplied, pipeline);
+      }
+      return value;
+    };
+    expect(await events('echo-ab', 2)).toBe(2);
+    expect(await events('echo-ba', 1)).toBe(1);
+    // The Kafka apply committed under the pipeline's one origin.
+    expect(
+      (
+        await aClient.query(
+          `SELECT roname FROM pg_replication_origin WHERE roname LIKE 'strangler\\_echo\\_%' ORDER BY 1`,
+        )
+      ).rows,
+    ).toEqual([{ roname: 'strangler_echo_ab' }, { roname: 'strangler_echo_ba' }]);
   }, 300_000);
 });
 
