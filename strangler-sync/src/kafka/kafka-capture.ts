@@ -1,14 +1,9 @@
 import { CompressionTypes, Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import {
-  beginTransaction,
-  changeEventsFrom,
-  noteOrigin,
-  type SourceTransaction,
-} from '../capture/pgoutput-change-events.js';
 import { PgoutputStream } from '../capture/pgoutput-stream.js';
+import { SourceTransactions } from '../capture/source-transactions.js';
 import type { TableInfo } from '../catalog/table-catalog.js';
-import { compareLsn, maxLsn, normaliseLsn, type Lsn } from '../lsn.js';
+import { compareLsn, maxLsn, type Lsn } from '../lsn.js';
 import { syncMetrics } from '../metrics.js';
 import { recordsFor, type KafkaFormat, type OutgoingRecord } from './debezium-messages.js';
 import { kafkaLogCreator } from './kafka-apply.js';
@@ -47,8 +42,7 @@ export class KafkaCapturePublisher {
   private readonly producer: Producer;
   private stopRequested = false;
   private publishedLsn: Lsn;
-  private lastAckedLsn: Lsn = '0/0';
-  private lastAckAt = 0;
+  private readonly source: SourceTransactions;
   private finished: Promise<void> | null = null;
 
   constructor(private readonly options: KafkaCaptureOptions) {
@@ -58,6 +52,12 @@ export class KafkaCapturePublisher {
       slot: options.slot,
       publication: options.publication,
       startLsn: options.startLsn,
+    });
+    this.source = new SourceTransactions(this.stream, {
+      pipeline: options.pipeline,
+      sourceDb: options.sourceDb,
+      skipOrigins: options.skipOrigins,
+      onEchoSkipped: options.onEchoSkipped,
     });
     const kafka = new Kafka({
       clientId: `strangler-sync-${options.pipeline}-capture`,
@@ -107,7 +107,7 @@ export class KafkaCapturePublisher {
   private async run(): Promise<void> {
     const { pipeline } = this.options;
     const maxRecords = this.options.maxBatchRecords ?? 5000;
-    let source: SourceTransaction | null = null;
+    const source = this.source;
     let open: OutgoingRecord[] = []; // the source transaction being received
     let ready: OutgoingRecord[] = []; // complete transactions not sent yet
     let readyLsn: Lsn | null = null;
@@ -120,83 +120,50 @@ export class KafkaCapturePublisher {
         this.options.onPublished?.(readyLsn);
         readyLsn = null;
       }
-      await this.ack(this.publishedLsn);
+      await source.acknowledge(this.publishedLsn);
     };
 
     try {
       for (;;) {
-        if (this.stopRequested && !source) {
+        if (this.stopRequested && !source.open) {
           await flush();
           return;
         }
-        if (!source && readyLsn && this.stream.backlog === 0) await flush();
-        const item = await this.stream.next();
+        if (!source.open && readyLsn && source.backlog === 0) await flush();
+        const item = await source.next();
         if (item.kind === 'wake') continue;
         if (item.kind === 'end') {
           if (!this.stopRequested) throw new Error('the replication stream ended unexpectedly');
-          if (!source) await flush(); // a half-received transaction is dropped: it is replayed
+          if (!source.open) await flush(); // a half-received transaction is dropped: it is replayed
           return;
         }
-        if (item.kind === 'error') throw item.error;
         if (item.kind === 'keepalive') {
-          if (!source && readyLsn) await flush();
-          if (!source && !readyLsn) {
+          if (!source.open && readyLsn) await flush();
+          if (!source.open && !readyLsn) {
             const idleAt = maxLsn(this.publishedLsn, item.lsn);
-            if (item.shouldRespond || Date.now() - this.lastAckAt > 10_000)
-              await this.ack(idleAt, true);
+            if (item.shouldRespond || source.idleAckDue) await source.acknowledge(idleAt, true);
           } else if (item.shouldRespond) {
-            await this.ack(this.publishedLsn, true);
+            await source.acknowledge(this.publishedLsn, true);
           }
           continue;
         }
-        const message = item.message;
-        switch (message.tag) {
-          case 'begin':
-            source = beginTransaction(message);
-            open = [];
-            break;
-          case 'origin':
-            if (!source) throw new Error('pgoutput origin outside a transaction');
-            noteOrigin(source, message, this.options.skipOrigins);
-            break;
-          case 'insert':
-          case 'update':
-          case 'delete':
-          case 'truncate': {
-            if (!source) throw new Error(`pgoutput ${message.tag} outside a transaction`);
-            for (const event of changeEventsFrom(
-              message,
-              normaliseLsn(item.lsn),
-              source,
-              pipeline,
-              this.options.sourceDb,
-            )) {
-              const table = this.options.tables.get(`${event.source.schema}.${event.source.table}`);
-              if (!table) continue;
-              open.push(...recordsFor(event, table, this.options.topicPrefix, this.options.format));
-            }
-            break;
-          }
-          case 'commit': {
-            if (!source) throw new Error('pgoutput commit outside a transaction');
-            const endLsn = normaliseLsn(message.commitEndLsn ?? source.commitLsn);
-            if (source.echo) {
-              // Applied by the pipeline running the other way: nothing published (its changes
-              // gave no records), the slot still moves past it.
-              syncMetrics.echoTransactionsSkipped.inc({ pipeline });
-              this.options.onEchoSkipped?.();
-            }
-            source = null;
-            ready.push(...open);
-            open = [];
-            if (compareLsn(endLsn, this.publishedLsn) > 0) readyLsn = endLsn;
-            if (this.stream.backlog === 0 || this.stopRequested || ready.length >= maxRecords)
-              await flush();
-            break;
-          }
-          default:
-            break;
+        if (item.kind === 'begin') {
+          open = [];
+          continue;
         }
+        if (item.kind === 'changes') {
+          for (const event of item.events) {
+            const table = this.options.tables.get(`${event.source.schema}.${event.source.table}`);
+            if (!table) continue;
+            open.push(...recordsFor(event, table, this.options.topicPrefix, this.options.format));
+          }
+          continue;
+        }
+        // commit (an echo transaction has no records, and its position is published too)
+        ready.push(...open);
+        open = [];
+        if (compareLsn(item.endLsn, this.publishedLsn) > 0) readyLsn = item.endLsn;
+        if (source.backlog === 0 || this.stopRequested || ready.length >= maxRecords) await flush();
       }
     } catch (error) {
       syncMetrics.errors.inc({ pipeline });
@@ -216,12 +183,5 @@ export class KafkaCapturePublisher {
       compression: CompressionTypes.None,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
-  }
-
-  private async ack(lsn: Lsn, force = false): Promise<void> {
-    if (!force && compareLsn(lsn, this.lastAckedLsn) <= 0) return;
-    await this.stream.acknowledge(lsn);
-    if (compareLsn(lsn, this.lastAckedLsn) > 0) this.lastAckedLsn = lsn;
-    this.lastAckAt = Date.now();
   }
 }

@@ -4,14 +4,9 @@ import { TargetBatch } from '../apply/target-batch.js';
 import { recordAppliedCommit } from '../apply/sync-bookkeeping.js';
 import { TargetConnection, type TargetRetryOptions } from '../apply/target-connection.js';
 import { recordOriginPosition } from '../apply/replication-origin.js';
-import {
-  beginTransaction,
-  changeEventsFrom,
-  noteOrigin,
-  type SourceTransaction,
-} from '../capture/pgoutput-change-events.js';
 import { PgoutputStream } from '../capture/pgoutput-stream.js';
-import { compareLsn, maxLsn, normaliseLsn, type Lsn } from '../lsn.js';
+import { SourceTransactions } from '../capture/source-transactions.js';
+import { compareLsn, maxLsn, type Lsn } from '../lsn.js';
 import { syncMetrics } from '../metrics.js';
 
 export interface StreamChangesOptions {
@@ -59,8 +54,7 @@ export class ChangeStreamer {
   private readonly target: TargetConnection;
   private stopRequested = false;
   private appliedLsn: Lsn;
-  private lastAckedLsn: Lsn = '0/0';
-  private lastAckAt = 0;
+  private readonly source: SourceTransactions;
   private finished: Promise<void> | null = null;
 
   constructor(private readonly options: StreamChangesOptions) {
@@ -70,6 +64,12 @@ export class ChangeStreamer {
       slot: options.slot,
       publication: options.publication,
       startLsn: options.startLsn,
+    });
+    this.source = new SourceTransactions(this.stream, {
+      pipeline: options.pipeline,
+      sourceDb: options.sourceDb,
+      skipOrigins: options.skipOrigins,
+      onEchoSkipped: options.onEchoSkipped,
     });
     this.target = new TargetConnection(options.targetUrl, {
       logger: options.logger,
@@ -118,7 +118,7 @@ export class ChangeStreamer {
     const { applier, pipeline } = this.options;
     const maxTransactions = this.options.maxBatchTransactions ?? 200;
     const maxEvents = this.options.maxBatchEvents ?? 5000;
-    let source: SourceTransaction | null = null;
+    const source = this.source;
     let skipping = false;
     let batchTransactions = 0;
     let pending: { endLsn: Lsn; time: Date } | null = null;
@@ -149,113 +149,81 @@ export class ChangeStreamer {
       }
       pending = null;
       batchTransactions = 0;
-      await this.ack(this.appliedLsn);
+      await source.acknowledge(this.appliedLsn);
     };
 
     try {
       for (;;) {
-        if (this.stopRequested && !source) {
+        if (this.stopRequested && !source.open) {
           await flush();
           return;
         }
         // A batch is only held open while more is already waiting: never across an idle wait.
-        if (!source && pending && this.stream.backlog === 0) await flush();
-        const item = await this.stream.next();
+        if (!source.open && pending && source.backlog === 0) await flush();
+        const item = await source.next();
         if (item.kind === 'wake') continue;
         if (item.kind === 'end') {
           if (!this.stopRequested) throw new Error('the replication stream ended unexpectedly');
           // Stopped: a half-applied source transaction is rolled back (it will be replayed).
-          if (source) await rollback();
+          if (source.open) await rollback();
           else await flush();
           return;
         }
-        if (item.kind === 'error') throw item.error;
         if (item.kind === 'keepalive') {
-          if (!source && pending) await flush();
-          if (!source && !batch.open) {
+          if (!source.open && pending) await flush();
+          if (!source.open && !batch.open) {
             // Everything the server sent before this keepalive is applied: its position can be
             // confirmed, so WAL of unrelated tables does not pile up behind the slot.
             const idleAt = maxLsn(this.appliedLsn, item.lsn);
-            if (item.shouldRespond || Date.now() - this.lastAckAt > 10_000)
-              await this.ack(idleAt, true);
+            if (item.shouldRespond || source.idleAckDue) await source.acknowledge(idleAt, true);
           } else if (item.shouldRespond) {
-            await this.ack(this.appliedLsn, true);
+            await source.acknowledge(this.appliedLsn, true);
           }
           continue;
         }
-        const message = item.message;
-        switch (message.tag) {
-          case 'begin':
-            source = beginTransaction(message);
-            // Applied already (the target committed it, the slot had not been told yet).
-            skipping = compareLsn(source.commitLsn, this.appliedLsn) < 0;
-            break;
-          case 'origin':
-            if (!source) throw new Error('pgoutput origin outside a transaction');
-            noteOrigin(source, message, this.options.skipOrigins);
-            break;
-          case 'insert':
-          case 'update':
-          case 'delete':
-          case 'truncate': {
-            if (!source) throw new Error(`pgoutput ${message.tag} outside a transaction`);
-            if (skipping) break;
-            for (const event of changeEventsFrom(
-              message,
-              normaliseLsn(item.lsn),
-              source,
-              pipeline,
-              this.options.sourceDb,
-            ))
-              await batch
-                .apply(event, { lsn: source.commitLsn, seq: event.transaction?.total_order ?? 0 })
-                .catch(async (error: unknown) => {
-                  if (error instanceof DeadLetterStopError) {
-                    // Keep the whole source transactions before the poison one, then halt.
-                    if (await batch.keepCompleted()) await flush();
-                    await batch.recordStop(error);
-                  }
-                  throw error;
-                });
-            break;
-          }
-          case 'commit': {
-            if (!source) throw new Error('pgoutput commit outside a transaction');
-            const endLsn = normaliseLsn(message.commitEndLsn ?? source.commitLsn);
-            if (source.echo && !skipping) {
-              // Applied here by the pipeline running the other way: not sent back (its changes
-              // gave no events), and the position moves past it like any transaction.
-              syncMetrics.echoTransactionsSkipped.inc({ pipeline });
-              this.options.onEchoSkipped?.();
-            }
-            source = null;
-            if (skipping) {
-              skipping = false;
-              break;
-            }
-            if (!batch.open) {
-              // Nothing of ours in it: nothing to write, the position can be confirmed when idle.
-              if (compareLsn(endLsn, this.appliedLsn) > 0 && !pending) this.appliedLsnIdle(endLsn);
-              break;
-            }
-            batch.markBoundary();
-            pending = {
-              endLsn,
-              time: new Date(Number(BigInt(message.commitTime as bigint) / 1000n)),
-            };
-            batchTransactions += 1;
-            if (
-              this.stream.backlog === 0 ||
-              this.stopRequested ||
-              batchTransactions >= maxTransactions ||
-              batch.size >= maxEvents
-            )
-              await flush();
-            break;
-          }
-          default:
-            break; // relation, type, message: the parser keeps what it needs
+        if (item.kind === 'begin') {
+          // Applied already (the target committed it, the slot had not been told yet).
+          skipping = compareLsn(item.transaction.commitLsn, this.appliedLsn) < 0;
+          continue;
         }
+        if (item.kind === 'changes') {
+          if (skipping) continue;
+          const lsn = item.transaction.commitLsn;
+          for (const event of item.events)
+            await batch
+              .apply(event, { lsn, seq: event.transaction?.total_order ?? 0 })
+              .catch(async (error: unknown) => {
+                if (error instanceof DeadLetterStopError) {
+                  // Keep the whole source transactions before the poison one, then halt.
+                  if (await batch.keepCompleted()) await flush();
+                  await batch.recordStop(error);
+                }
+                throw error;
+              });
+          continue;
+        }
+        // commit
+        if (skipping) {
+          skipping = false;
+          continue;
+        }
+        if (!batch.open) {
+          // Nothing of ours in it (or an echo): nothing to write, the position can be confirmed
+          // when idle.
+          if (compareLsn(item.endLsn, this.appliedLsn) > 0 && !pending)
+            this.appliedLsnIdle(item.endLsn);
+          continue;
+        }
+        batch.markBoundary();
+        pending = { endLsn: item.endLsn, time: item.commitTime };
+        batchTransactions += 1;
+        if (
+          source.backlog === 0 ||
+          this.stopRequested ||
+          batchTransactions >= maxTransactions ||
+          batch.size >= maxEvents
+        )
+          await flush();
       }
     } catch (error) {
       syncMetrics.errors.inc({ pipeline });
@@ -266,13 +234,6 @@ export class ChangeStreamer {
 
   /** A transaction without changes for this pipeline: the slot may move past it. */
   private appliedLsnIdle(endLsn: Lsn): void {
-    if (compareLsn(endLsn, this.lastAckedLsn) > 0) void this.ack(endLsn);
-  }
-
-  private async ack(lsn: Lsn, force = false): Promise<void> {
-    if (!force && compareLsn(lsn, this.lastAckedLsn) <= 0) return;
-    await this.stream.acknowledge(lsn);
-    if (compareLsn(lsn, this.lastAckedLsn) > 0) this.lastAckedLsn = lsn;
-    this.lastAckAt = Date.now();
+    if (compareLsn(endLsn, this.source.acknowledged) > 0) void this.source.acknowledge(endLsn);
   }
 }
