@@ -112,6 +112,29 @@ export function pipelineYaml(
   ].join('\n');
 }
 
+/**
+ * strangler-sync tags the transactions its apply side commits with replication origins named
+ * after the pipeline (`strangler_<name>`, and `strangler_<name>:<suffix>` for the Kafka apply's
+ * parallel sessions). Origins belong to the whole server and each one that has applied holds one
+ * of its `max_active_replication_origins` slots (10 by default) until dropped, also when the
+ * target database is dropped: drop a stopped pipeline's origins so the next pipelines find slots.
+ */
+export async function dropOrigins(url: string, pipeline: string): Promise<void> {
+  const origin = `strangler_${pipeline.replace(/[^a-z0-9_]/g, '_')}`;
+  const c = await connect(url);
+  try {
+    await c.query(
+      `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin
+        WHERE roname = $1 OR starts_with(roname, $1 || ':')`,
+      [origin],
+    );
+  } catch (err) {
+    log(`dropping the replication origins of ${pipeline}: ${(err as Error).message}`);
+  } finally {
+    await c.end();
+  }
+}
+
 /** The table the workload writes; the marker table is `bench_marker`. */
 export const TABLE = 'items';
 

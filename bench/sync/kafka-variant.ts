@@ -22,6 +22,7 @@ import {
   PipelineProcess,
   TABLE,
   WorkloadSettings,
+  dropOrigins,
   log,
   openWorkload,
   pipelineYaml,
@@ -221,6 +222,7 @@ async function runPath(
   } finally {
     await pipeline.stop();
     await work?.close();
+    await dropOrigins(dbs.targetUrl, name);
     if (path === 'kafka-debezium') await tier.stopConnector();
     await dbs
       .drop()

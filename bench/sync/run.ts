@@ -50,6 +50,7 @@ import {
   PipelineProcess,
   TABLE,
   connect,
+  dropOrigins,
   exec,
   log,
   openWorkload,
@@ -146,6 +147,7 @@ async function runShape(
   } finally {
     await pipeline.stop();
     await close();
+    await dropOrigins(targetUrl, `bench_${shape}`);
   }
 }
 
@@ -261,6 +263,7 @@ async function runCopy(
   } finally {
     await pipeline.stop();
     await target.end();
+    await dropOrigins(cluster.databaseUrl(tgt), 'bench_copy');
   }
   return {
     rows,
