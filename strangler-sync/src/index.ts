@@ -7,10 +7,12 @@ export {
   parsePipelineDefinitionYaml,
 } from './pipeline-definition/load-pipeline-definition.js';
 export {
+  originNameFor,
   parsePipelineDefinition,
   pipelineDefinitionSchema,
   type PipelineDefinition,
 } from './pipeline-definition/pipeline-definition.schema.js';
+export { ORIGIN_GRANT, ReplicationOriginError } from './apply/replication-origin.js';
 export { backfillTable, type BackfillOptions } from './pipeline/backfill-table.js';
 export { pruneTombstones } from './pipeline/prune-tombstones.js';
 export {
