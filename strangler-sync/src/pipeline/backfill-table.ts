@@ -1,9 +1,5 @@
 import { pino, type Logger } from 'pino';
-import {
-  dropOrigins,
-  resetOriginSession,
-  setUpOriginSession,
-} from '../apply/replication-origin.js';
+import { resetOriginSession, setUpOriginSession } from '../apply/replication-origin.js';
 import { ensureSyncTables } from '../apply/sync-bookkeeping.js';
 import { createSlotWithSnapshot } from '../capture/replication-slot.js';
 import {
@@ -32,9 +28,12 @@ export interface BackfillOptions extends PipelineUrls {
  * stream's changes committed after S still win and those before S (already in the copy) are
  * skipped; at the end, target rows nothing at or after S wrote are removed.
  *
- * Its writes carry the replication origin `<pipeline origin>:backfill:<pid>` (the streaming apply
- * holds the pipeline's own origin at the same time), dropped again at the end: a pipeline that
- * skips this one's applied changes skips the backfill's too.
+ * Its writes carry the replication origin `<pipeline origin>:backfill` (the streaming apply holds
+ * the pipeline's own origin at the same time): a pipeline that skips this one's applied changes
+ * skips the backfill's too. The origin stays until `strangler-sync drop`: pgoutput names a
+ * transaction's origin when it DECODES it, so an origin dropped while another direction still
+ * lags would make the backfill's transactions look native to it, and they would echo. One
+ * backfill of a pipeline at a time (a second one waits for the origin, then gives up).
  */
 export async function backfillTable(
   definition: PipelineDefinition,
@@ -47,7 +46,7 @@ export async function backfillTable(
   const { sourceUrl, targetUrl } = resolveUrls(definition, options);
   const source = await connect(sourceUrl);
   const target = await connect(targetUrl);
-  const origin = suffixedOrigin(definition.origin, 'backfill', process.pid);
+  const origin = suffixedOrigin(definition.origin, 'backfill');
   try {
     await setUpOriginSession(target, origin, { logger, pipeline: definition.name });
     const mappings = (await compileMappings(definition, source, target)).filter(
@@ -87,7 +86,6 @@ export async function backfillTable(
   } finally {
     await source.end();
     await resetOriginSession(target);
-    await dropOrigins(target, origin).catch(() => undefined);
     await target.end();
   }
 }
