@@ -3,8 +3,9 @@ import { searchDbMigrations } from '../../../../migrations/search-db/index.js';
 
 /**
  * The one DataSource definition of the search database, used by Nest, the migration command and
- * the TypeORM CLI. No entities: the service only reads `search_documents` with SQL, and the sync
- * writes the raw tables. Never `synchronize`: the schema comes from `migrations/search-db`.
+ * the TypeORM CLI (`typeorm-cli.data-source.ts`). No entities: the service only reads
+ * `search_documents` with SQL, and the sync writes the raw tables. Never `synchronize`: the
+ * schema comes from `migrations/search-db`.
  */
 export function createSearchDataSource(url: string): DataSource {
   return new DataSource({
@@ -18,8 +19,3 @@ export function createSearchDataSource(url: string): DataSource {
     applicationName: 'search-service',
   });
 }
-
-/** For the TypeORM CLI (`typeorm -d <this file> migration:show`); reads `SEARCH_DATABASE_URL`. */
-export default createSearchDataSource(
-  process.env.SEARCH_DATABASE_URL ?? process.env.DATABASE_URL ?? '',
-);
