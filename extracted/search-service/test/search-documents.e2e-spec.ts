@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { CreateSearchSchema1764200000000 } from '../../../migrations/search-db/1764200000000-CreateSearchSchema.js';
 import type { PostgresCluster } from '../../../stack/postgres-cluster.js';
 import { createTestDatabase, startTestPostgres } from '../../../test-support/database.js';
 import { createSearchDataSource } from '../src/database/data-source.js';
@@ -8,6 +10,11 @@ const AUTHOR = '00000000-0000-4000-8000-0000000000a1';
 const CARD = '00000000-0000-4000-8000-0000000000c1';
 const TAG_B = '00000000-0000-4000-8000-0000000000b2';
 const TAG_Z = '00000000-0000-4000-8000-0000000000b1';
+
+const MIGRATIONS = [
+  'CreateSearchSchema1764200000000',
+  'SerializeSearchDocumentRefresh1764300000000',
+];
 
 interface DocumentRow {
   status: string;
@@ -31,7 +38,7 @@ describe('search-db: search_documents kept by triggers', () => {
   beforeAll(async () => {
     cluster = await startTestPostgres('search-documents');
     const url = await createTestDatabase(cluster, 'search_documents');
-    expect(await runSearchMigrations(url)).toEqual(['CreateSearchSchema1764200000000']);
+    expect(await runSearchMigrations(url)).toEqual(MIGRATIONS);
     expect(await runSearchMigrations(url)).toEqual([]);
     client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -133,11 +140,36 @@ describe('search-db: search_documents kept by triggers', () => {
     expect(await documentOf()).toBeUndefined();
   });
 
+  /** The database's functions and their bodies, whitespace runs folded. */
+  const functionsOf = (dataSource: DataSource) =>
+    dataSource.query<{ name: string; body: string }[]>(
+      `SELECT proname AS name, regexp_replace(prosrc, '\\s+', ' ', 'g') AS body FROM pg_proc
+        WHERE pronamespace = 'public'::regnamespace ORDER BY proname`,
+    );
+
   it('migrates down to nothing and up again', async () => {
+    // The functions as the first migration alone creates them.
+    const firstOnly = await new DataSource({
+      type: 'postgres',
+      url: await createTestDatabase(cluster, 'search_first'),
+      migrations: [CreateSearchSchema1764200000000],
+      migrationsTableName: 'search_migrations',
+    }).initialize();
+    let firstMigrationFunctions: { name: string; body: string }[];
+    try {
+      await firstOnly.runMigrations({ transaction: 'each' });
+      firstMigrationFunctions = await functionsOf(firstOnly);
+    } finally {
+      await firstOnly.destroy();
+    }
+
     const url = await createTestDatabase(cluster, 'search_down');
     await runSearchMigrations(url);
     const dataSource = await createSearchDataSource(url).initialize();
     try {
+      // The second migration's down puts the first one's functions back as they were.
+      await dataSource.undoLastMigration({ transaction: 'each' });
+      expect(await functionsOf(dataSource)).toEqual(firstMigrationFunctions);
       await dataSource.undoLastMigration({ transaction: 'each' });
       const left = await dataSource.query<{ name: string }[]>(
         `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'
@@ -147,6 +179,6 @@ describe('search-db: search_documents kept by triggers', () => {
     } finally {
       await dataSource.destroy();
     }
-    expect(await runSearchMigrations(url)).toEqual(['CreateSearchSchema1764200000000']);
+    expect(await runSearchMigrations(url)).toEqual(MIGRATIONS);
   });
 });
