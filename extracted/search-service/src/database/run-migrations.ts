@@ -1,3 +1,4 @@
+// A deliberate copy of cards-service's run-migrations (services share no code: docs/decisions.md §11).
 import { createSearchDataSource } from './data-source.js';
 
 /** Applies the pending search-db migrations and returns the names of the ones it ran. */

@@ -1,3 +1,4 @@
+// A deliberate copy of cards-service's health check (services share no code: docs/decisions.md §11).
 import { Controller, Get } from '@nestjs/common';
 
 @Controller('health')

@@ -1,3 +1,4 @@
+// A deliberate copy of cards-service's card views (services share no code: docs/decisions.md §11).
 /** The author block of a `CardView`, in the contract's key order. */
 export interface AuthorView {
   id: string;

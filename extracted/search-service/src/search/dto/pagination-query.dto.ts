@@ -1,3 +1,4 @@
+// A deliberate copy of cards-service's PaginationQueryDto (services share no code: docs/decisions.md §11).
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
