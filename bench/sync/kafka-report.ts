@@ -103,7 +103,7 @@ export function renderKafkaMarkdown(k: KafkaComparison): string[] {
     '### Kafka side by side (`--with-kafka`)',
     '',
     `The lag workload above (same mix, transaction size, markers) at ${k.rates.join(', ')} changes/s for ` +
-      `${k.stepDurationSec} s each, through three paths one after the other, each on fresh source and ` +
+      `${k.stepDurationSec} s each, through three paths one after the other (the order reversed for the next row shape), each on fresh source and ` +
       'target databases: **in-process** (`strangler-sync start`, as above), **our capture → Kafka → our ' +
       'apply** (`transport: { kind: kafka, capture: builtin, format: json }`) and **Debezium → Kafka → our ' +
       'apply** (a real Debezium PostgreSQL connector in Kafka Connect standalone writes the topics; ' +

@@ -269,8 +269,10 @@ export async function runKafkaComparison(
   let debeziumConnector: Record<string, string> = {};
   try {
     const ctx: PathContext = { cluster, dir, tier, admin, settings };
-    for (const shape of settings.shapes)
-      for (const path of SYNC_PATHS) {
+    // The order is reversed from one shape to the next, so a drift of the machine's load does
+    // not always favour the same path.
+    for (const [i, shape] of settings.shapes.entries())
+      for (const path of i % 2 === 0 ? SYNC_PATHS : [...SYNC_PATHS].reverse()) {
         try {
           const r = await runPath(ctx, path, shape);
           steps.push(...r.steps);
