@@ -80,9 +80,11 @@ function collect(target: string, select: (rows: Rows) => string): string {
  *
  * Now every trigger first takes transaction-level advisory locks, held until COMMIT:
  *
- * 1. the parents of its rows: the author of a card (old and new), the author of an author row,
- *    the tag of a card_tags row or of a tag row;
- * 2. then, having found the affected cards again with a fresh snapshot, each of those cards.
+ * 1. the parents of its rows: exclusively the author of an author row and the tag of a tag row;
+ *    shared, the author of a card (old and new) and the tag of a card_tags row (writers of links
+ *    to one parent need not wait for each other, only for a writer of the parent);
+ * 2. then, having found the affected cards again with a fresh snapshot, each of those cards,
+ *    exclusively.
  *
  * and only then rebuilds the documents. Under READ COMMITTED each statement of a plpgsql function
  * takes a new snapshot, and a lock is released only after its transaction's commit is visible, so
@@ -94,7 +96,8 @@ function collect(target: string, select: (rows: Rows) => string): string {
  *
  * Keys are taken kind by kind (authors, tags, cards), each kind sorted and deduplicated, so two
  * single-statement transactions never deadlock; multi-statement transactions can (as they could
- * already on the documents' row locks), which PostgreSQL detects and the sync retries (40P01).
+ * already on the documents' row locks): PostgreSQL aborts one with 40P01, which strangler-sync
+ * classes as transient.
  * Every trigger also holds a shared lock on the whole read model; TRUNCATE, and a statement
  * touching more than SEARCH_LOCK_ESCALATION keys of a kind, take it exclusively instead.
  *
@@ -138,9 +141,11 @@ export class SerializeSearchDocumentRefresh1764300000000 implements MigrationInt
       END $$`);
 
     // The lock keys: (hash of 'search_documents:<kind>', hash of the id), the two-integer
-    // advisory lock space. A hash collision only makes two writers wait for each other.
+    // advisory lock space. A hash collision only makes two writers wait for each other. Shared
+    // mode is for the writer of a link to a parent (a card's author, a card_tags row's tag): such
+    // writers need not wait for each other, only for a writer of the parent itself.
     await queryRunner.query(`
-      CREATE FUNCTION "search_lock_keys"(kind text, ids uuid[]) RETURNS void
+      CREATE FUNCTION "search_lock_keys"(kind text, ids uuid[], shared boolean) RETURNS void
       LANGUAGE plpgsql AS $$
       DECLARE
         kind_key int := hashtext('search_documents:' || kind);
@@ -149,7 +154,11 @@ export class SerializeSearchDocumentRefresh1764300000000 implements MigrationInt
         FOR id_key IN
           SELECT DISTINCT hashtext(id::text) FROM unnest(ids) AS id WHERE id IS NOT NULL ORDER BY 1
         LOOP
-          PERFORM pg_advisory_xact_lock(kind_key, id_key);
+          IF shared THEN
+            PERFORM pg_advisory_xact_lock_shared(kind_key, id_key);
+          ELSE
+            PERFORM pg_advisory_xact_lock(kind_key, id_key);
+          END IF;
         END LOOP;
       END $$`);
     // The whole read model: shared for a trigger that locks keys, exclusive for one that locks
@@ -191,11 +200,11 @@ export class SerializeSearchDocumentRefresh1764300000000 implements MigrationInt
           ${collect('card_ids', cards)}
           IF search_lock_read_model(greatest(cardinality(author_ids), cardinality(tag_ids),
                                              cardinality(card_ids))) THEN
-            PERFORM search_lock_keys('author', author_ids);
-            PERFORM search_lock_keys('tag', tag_ids);
+            PERFORM search_lock_keys('author', author_ids, ${table !== 'authors'});
+            PERFORM search_lock_keys('tag', tag_ids, ${table !== 'tags'});
             -- Again, with the parents locked: links committed meanwhile are seen now.
             ${collect('card_ids', cards)}
-            PERFORM search_lock_keys('card', card_ids);
+            PERFORM search_lock_keys('card', card_ids, false);
           ELSE
             ${collect('card_ids', cards)}
           END IF;
@@ -257,7 +266,7 @@ export class SerializeSearchDocumentRefresh1764300000000 implements MigrationInt
           RETURN NULL;
         END $$`);
     await queryRunner.query(`DROP FUNCTION "search_lock_read_model"(int)`);
-    await queryRunner.query(`DROP FUNCTION "search_lock_keys"(text, uuid[])`);
+    await queryRunner.query(`DROP FUNCTION "search_lock_keys"(text, uuid[], boolean)`);
     await queryRunner.query(`DROP VIEW "search_documents_expected"`);
   }
 }

@@ -156,6 +156,24 @@ describe('search-db: the read model under concurrent apply sessions', () => {
     expect(await verifyReadModel(url)).toMatchObject({ identical: true });
   });
 
+  it('lets two sessions add cards of one author without waiting for each other', async () => {
+    const author = uuid();
+    const [cardA, cardB] = [uuid(), uuid()];
+    await insertAuthor(admin, author, 'shared');
+    const [first, second] = sessions;
+    await first.query('BEGIN');
+    await second.query('BEGIN');
+    await first.query(INSERT_CARD, [cardA, author]);
+    // The author is locked in shared mode by both: only a write of the author itself waits.
+    const { done, blocked } = await startUntilBlockedOrDone(second, INSERT_CARD, [cardB, author]);
+    expect(blocked).toBe(false);
+    await done;
+    await second.query('COMMIT');
+    await first.query('COMMIT');
+    expect(await documentOf(cardA)).toMatchObject({ author_handle: 'shared' });
+    expect(await documentOf(cardB)).toMatchObject({ author_handle: 'shared' });
+  });
+
   it('keeps both an author rename and a new like on one of their cards', async () => {
     const author = uuid();
     const card = uuid();

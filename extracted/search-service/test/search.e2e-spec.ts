@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { renderRunReport, runContracts } from '../../../strangler-contracts/index.js';
 import { formatVerifyReport, verifyPipeline } from '../../../strangler-sync/src/index.js';
 import { eventually } from '../../../strangler-sync/test/support/sync-fixture.js';
+import { verifyReadModel } from '../src/read-model/verify-read-model.js';
 import type { SearchPage } from '../src/search/search-hit.view.js';
 import { startRewritingProxy } from './support/rewriting-proxy.js';
 import {
@@ -196,12 +197,16 @@ describe('search-service: a read model fed by the sync', () => {
     E2E_TIMEOUT_MS,
   );
 
-  it('holds raw tables equal to the cards database under the pipeline (strangler-sync verify)', async () => {
+  it('holds raw tables equal to the cards database (strangler-sync verify), and the documents they imply (verifyReadModel)', async () => {
     const { definition, urls } = stack.pipelines.search;
     const report = await verifyPipeline(definition, urls);
     if (!report.identical) throw new Error(formatVerifyReport(report));
     expect(report.tables).toHaveLength(6);
     expect(report.tables.every((table) => table.targetRows === table.sourceRows)).toBe(true);
+    // And the read model equals what those raw tables imply, document for document.
+    const readModel = await verifyReadModel(stack.searchUrl);
+    expect(readModel).toMatchObject({ identical: true, missing: [], stale: [], extra: [] });
+    expect(readModel.documents).toBeGreaterThan(100);
   });
 
   it('keeps the read model current when the apply runs as a replica', async () => {
