@@ -123,11 +123,20 @@ export async function dropOrigins(url: string, pipeline: string): Promise<void> 
   const origin = `strangler_${pipeline.replace(/[^a-z0-9_]/g, '_')}`;
   const c = await connect(url);
   try {
-    await c.query(
-      `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin
-        WHERE roname = $1 OR starts_with(roname, $1 || ':')`,
-      [origin],
-    );
+    // A stopped pipeline's backend can hold its origin a moment longer (55006, object in use).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(
+          `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin
+            WHERE roname = $1 OR starts_with(roname, $1 || ':')`,
+          [origin],
+        );
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+        await sleep(500);
+      }
+    }
   } catch (err) {
     log(`dropping the replication origins of ${pipeline}: ${(err as Error).message}`);
   } finally {
