@@ -74,6 +74,10 @@ export async function startEmbeddedPostgres(
       'max_replication_slots=20',
       '-c',
       'max_wal_senders=20',
+      // Replication origins (one per pipeline writing here, one per pipeline's backfill) hold a
+      // slot until dropped; many test pipelines share one server (PostgreSQL 18, default 10).
+      '-c',
+      'max_active_replication_origins=64',
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',

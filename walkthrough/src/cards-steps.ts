@@ -178,7 +178,8 @@ failing case prints which field differs. Reads move only when this passes.
 Here only the read-only cases run (every request GET): while the monolith owns the data and the
 sync copies it one way, a write sent straight to cards-service's database would fight the sync
 (a tag created on both sides collides, and the pipeline stops rather than lose a change). The
-suite's write cases belong to the step that moves the writes.`,
+suite's write cases run in the repository's tests against two databases the sync does not
+join (strangler-contracts' e2e); with two live databases, writes go through the facade.`,
       available: true,
       async change(context) {
         return {

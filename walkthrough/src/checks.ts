@@ -118,7 +118,7 @@ export function shadowCounts(
   return { compared, failing };
 }
 
-async function withLegacyDb<T>(
+export async function withLegacyDb<T>(
   target: WalkthroughTarget,
   run: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
@@ -257,5 +257,44 @@ export function exampleActors(target: WalkthroughTarget): Promise<ExampleActors>
       followerToken: token(pair.follower),
       adminToken: token(admin.id),
     };
+  });
+}
+
+export interface WrittenCard {
+  readonly id: string;
+  /** Who answered, by the facade's X-Strangler-Upstream. */
+  readonly upstream: string | null;
+}
+
+/**
+ * POST /cards through the facade as the example author; on a refusal, says so in `failures`
+ * and returns undefined.
+ */
+export async function writeCardThroughFacade(
+  target: WalkthroughTarget,
+  actors: ExampleActors,
+  card: { readonly title: string; readonly body: string },
+  failures: string[],
+): Promise<WrittenCard | undefined> {
+  const answer = await sendJson(target.facadeUrl, 'POST', '/cards', {
+    token: actors.authorToken,
+    body: { ...card, tags: ['walkthrough'] },
+  });
+  const id = (answer.json as { id?: unknown } | undefined)?.id;
+  if (answer.status !== 201 || typeof id !== 'string') {
+    failures.push(`POST /cards through the facade answered ${answer.status}: ${answer.body}`);
+    return undefined;
+  }
+  return { id, upstream: answer.upstream };
+}
+
+/** What contracts/search/example.vars.yaml asks for, picked in the legacy database as it says. */
+export function searchSuiteVars(target: WalkthroughTarget): Promise<Record<string, string>> {
+  return withLegacyDb(target, async (client) => {
+    const { rows } = await client.query<{ title: string }>(
+      `SELECT title FROM cards WHERE status = 'hidden' ORDER BY id LIMIT 1`,
+    );
+    if (!rows[0]) throw new Error('the example data has no hidden card');
+    return { hiddenCardTitle: rows[0].title };
   });
 }

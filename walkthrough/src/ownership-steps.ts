@@ -7,12 +7,19 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { exampleActors, facadeRules, sendJson, type ExampleActors } from './checks.js';
+import {
+  exampleActors,
+  facadeRules,
+  sendJson,
+  writeCardThroughFacade,
+  type ExampleActors,
+} from './checks.js';
 import {
   applyRoutesEdit,
   previewRoutesEdit,
   removeRule,
   restoreRoutes,
+  setRuleComment,
   waitForFacadeToServe,
   type RoutesEdit,
 } from './routes-change.js';
@@ -35,46 +42,31 @@ const CARDS_RULES = ['cards-get-by-id', 'cards-reads', 'cards'] as const;
 /** How long a change may take to cross a pipeline before a check fails. */
 const SYNC_WAIT_MS = 20_000;
 
-function bothPipelines(
+/** Both directions of the cards slice, one after the other (their lines stay apart). */
+async function bothPipelines(
   context: StepContext,
   lines: string[],
   failures: string[],
-): Promise<[void, void]> {
+): Promise<void> {
   const { legacyDatabaseUrl: legacy, cardsDatabaseUrl: cards } = context.target;
-  return Promise.all([
-    checkPipeline(context, 'cards', { sourceUrl: legacy, targetUrl: cards }, lines, failures),
-    checkPipeline(
-      context,
-      'cards-reverse',
-      { sourceUrl: cards, targetUrl: legacy },
-      lines,
-      failures,
-    ),
-  ]);
+  await checkPipeline(context, 'cards', { sourceUrl: legacy, targetUrl: cards }, lines, failures);
+  await checkPipeline(
+    context,
+    'cards-reverse',
+    { sourceUrl: cards, targetUrl: legacy },
+    lines,
+    failures,
+  );
 }
 
-interface WrittenCard {
-  readonly id: string;
-  readonly upstream: string | null;
-}
-
-/** POST /cards through the facade as the example author; fails the check if it was refused. */
-async function writeCard(
-  context: StepContext,
-  actors: ExampleActors,
-  title: string,
-  failures: string[],
-): Promise<WrittenCard | undefined> {
-  const answer = await sendJson(context.target.facadeUrl, 'POST', '/cards', {
-    token: actors.authorToken,
-    body: { title, body: `Written by the walkthrough (${title}).`, tags: ['walkthrough'] },
-  });
-  const id = (answer.json as { id?: unknown } | undefined)?.id;
-  if (answer.status !== 201 || typeof id !== 'string') {
-    failures.push(`POST /cards through the facade answered ${answer.status}: ${answer.body}`);
-    return undefined;
-  }
-  return { id, upstream: answer.upstream };
+/** A card written by the walkthrough, with a body that says so. */
+function writeCard(context: StepContext, actors: ExampleActors, title: string, failures: string[]) {
+  return writeCardThroughFacade(
+    context.target,
+    actors,
+    { title, body: `Written by the walkthrough (${title}).` },
+    failures,
+  );
 }
 
 /** Waits until `baseUrl` serves GET /cards/:id with `title`; returns how long it took. */
@@ -119,9 +111,21 @@ captured by the cards pipeline and written back, for ever. Each pipeline tags th
 applies with a PostgreSQL replication origin (strangler_<pipeline>), and each skips what the
 other applied (skipAppliedBy). This step routes the writes to cards-service, then writes a card
 through the facade and checks it reaches the monolith's own API and home feed, that an edit
-follows, and that a moderation in the legacy admin module still reaches cards-service.`,
+follows, and that a moderation in the legacy admin module still reaches cards-service.
+One caution: the sync writes whole rows, so the admin hiding a card in the monolith at the
+same moment as its author edits it in cards-service would leave each side with the other's
+version (strangler sync verify finds it). Moving moderation with the writes closes that gap.`,
       summary: `routes.yaml: the "cards" rule (every write under /cards) to ${NEW}; the cards-reverse pipeline (migrations/pipelines/cards-reverse.pipeline.yaml) carries the writes back to legacy`,
-      edit: () => ({ editor: (rules) => rules.setUpstream('cards', NEW) }),
+      edit: () => ({
+        editor: (rules) => rules.setUpstream('cards', NEW),
+        text: (text) =>
+          setRuleComment(
+            text,
+            'cards',
+            'Everything else under /cards (create, update, delete, comments, likes): cards-service\n' +
+              'owns the writes; the cards-reverse pipeline carries them back to legacy.',
+          ),
+      }),
       show: (context) => showPipeline(context, 'cards-reverse'),
       // The reverse sync must run before the first write lands on the new side.
       async precondition(context) {
@@ -197,7 +201,7 @@ follows, and that a moderation in the legacy admin module still reaches cards-se
           lines.push(
             `legacy POST /admin/cards/:id/hide -> ${hide.status}; GET /cards/:id through the facade -> ${hidden ? `404 from ${hidden.upstream}` : 'still served'} (cards pipeline)`,
           );
-          if (hide.status >= 300 || !hidden)
+          if (hide.status >= 300 || hidden?.upstream !== NEW)
             failures.push('a moderation in legacy did not reach cards-service');
 
           // Each pipeline saw the other's writes come back through its slot, and dropped them.
@@ -247,7 +251,13 @@ those is the next slice to strangle.`,
       summary: `routes.yaml: one rule "cards" (/cards/**) to ${NEW}; cards-get-by-id and cards-reads removed`,
       edit: () => ({
         editor: (rules) => rules.setUpstream('cards', NEW),
-        text: (text) => removeRule(removeRule(text, 'cards-get-by-id'), 'cards-reads'),
+        text: (text) =>
+          setRuleComment(
+            removeRule(removeRule(text, 'cards-get-by-id'), 'cards-reads'),
+            'cards',
+            "The cards slice, reads and writes: cards-service. The monolith's cards routes are\n" +
+              'retired; its cards tables are fed by the cards-reverse pipeline.',
+          ),
       }),
       async verify(context) {
         const lines: string[] = [];
@@ -336,8 +346,8 @@ whenever the team wants to know the way back still works.`,
       }
       context.note(`drained: legacy has it after ${drained} ms; flipping every cards rule back`);
       const { before, after } = await applyRoutesEdit(routesFile, allCardsToLegacy);
-      await waitForFacadeToServe(adminUrl, after);
       try {
+        await waitForFacadeToServe(adminUrl, after);
         const read = await sendJson(facadeUrl, 'GET', `/cards/${first.id}`);
         context.note(`rolled back: GET /cards/:id -> ${read.status} from ${read.upstream}`);
         if (read.status !== 200 || read.upstream !== OLD)

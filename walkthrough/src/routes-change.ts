@@ -120,6 +120,22 @@ export function insertRuleBefore(
   return [...lines.slice(0, start), ...blockLines, '', ...lines.slice(start)].join('\n');
 }
 
+/**
+ * Replaces the comment lines right above the rule named `name` with `comment` (one or more
+ * lines, without the `#`), indented like the rule: a step's change keeps the file's own
+ * explanation true.
+ */
+export function setRuleComment(text: string, name: string, comment: string): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => new RegExp(`^\\s*- name: ${escape(name)}\\s*$`).test(line));
+  if (at < 0) throw new Error(`routes file: no rule "${name}"`);
+  const indent = /^(\s*)-/.exec(lines[at])?.[1] ?? '';
+  let start = at;
+  while (start > 0 && /^\s*#/.test(lines[start - 1])) start -= 1;
+  const commentLines = comment.split('\n').map((line) => `${indent}# ${line}`);
+  return [...lines.slice(0, start), ...commentLines, ...lines.slice(at)].join('\n');
+}
+
 /** Removes the rule named `name` and the comment lines right above it (undo of an insertion). */
 export function removeRule(text: string, name: string): string {
   const lines = text.split('\n');

@@ -3,9 +3,7 @@
  * the sync from the cards database.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-
-import { exampleActors, sendJson } from './checks.js';
+import { exampleActors, searchSuiteVars, sendJson, writeCardThroughFacade } from './checks.js';
 import { insertRuleBefore, type RoutesEdit } from './routes-change.js';
 import {
   checkPipeline,
@@ -16,7 +14,7 @@ import {
   showPipeline,
   waitUntil,
 } from './step-kit.js';
-import type { StepContext, VerifyResult, WalkthroughStep, WalkthroughTarget } from './step.js';
+import type { StepContext, VerifyResult, WalkthroughStep } from './step.js';
 
 const SEARCH = 'search-service';
 const RULE = 'search';
@@ -36,22 +34,9 @@ const searchRule: RoutesEdit = {
     ),
 };
 
-/** What contracts/search/example.vars.yaml asks for, picked in the legacy database. */
-async function searchSuiteVars(target: WalkthroughTarget): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: target.legacyDatabaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ title: string }>(
-      `SELECT title FROM cards WHERE status = 'hidden' ORDER BY id LIMIT 1`,
-    );
-    if (!rows[0]) throw new Error('the example data has no hidden card');
-    return { hiddenCardTitle: rows[0].title };
-  } finally {
-    await client.end();
-  }
-}
-
 export function searchReadModelStep(): WalkthroughStep {
+  /** The suite's result from before the flip, shown again by the verification. */
+  let contractsBeforeFlip: VerifyResult | undefined;
   return routesStep({
     id: 'search-read-model',
     title: 'search as a read model fed by the sync',
@@ -72,8 +57,10 @@ read model.`,
     show: (context) => showPipeline(context, 'search'),
     // Reads move only when the new side answers like the old one.
     async precondition(context) {
-      const contracts = await searchContracts(context);
-      return contracts.ok ? [] : ['the search contract suite fails:', ...contracts.lines];
+      contractsBeforeFlip = await searchContracts(context);
+      return contractsBeforeFlip.ok
+        ? []
+        : ['the search contract suite fails:', ...contractsBeforeFlip.lines];
     },
     async verify(context) {
       const lines: string[] = [];
@@ -88,7 +75,9 @@ read model.`,
         lines,
         failures,
       );
-      const contracts = await searchContracts(context);
+      // Run before the flip (this run's precondition), or now when the step is verified again.
+      const contracts = contractsBeforeFlip ?? (await searchContracts(context));
+      contractsBeforeFlip = undefined;
       lines.push(...contracts.lines);
       if (!contracts.ok) failures.push('the search contract suite fails');
       await expectUpstream(context, ['/search?q=protocol'], SEARCH, lines, failures);
@@ -115,15 +104,14 @@ async function searchableThroughFacade(
 ): Promise<void> {
   const actors = await exampleActors(context.target);
   const word = `walkthrough${randomUUID().slice(0, 8)}`;
-  const created = await sendJson(context.target.facadeUrl, 'POST', '/cards', {
-    token: actors.authorToken,
-    body: { title: `Searchable ${word}`, body: 'Found through the read model.', tags: [] },
-  });
-  const id = (created.json as { id?: unknown } | undefined)?.id;
-  if (created.status !== 201 || typeof id !== 'string') {
-    failures.push(`POST /cards through the facade answered ${created.status}`);
-    return;
-  }
+  const card = await writeCardThroughFacade(
+    context.target,
+    actors,
+    { title: `Searchable ${word}`, body: 'Found through the read model.' },
+    failures,
+  );
+  if (!card) return;
+  const id = card.id;
   const started = Date.now();
   const found = await waitUntil(async () => {
     const answer = await sendJson(context.target.facadeUrl, 'GET', `/search?q=${word}`);
@@ -132,7 +120,7 @@ async function searchableThroughFacade(
   });
   lines.push(
     found
-      ? `a card written through the facade (${created.upstream}) is found by GET /search?q=${word} from ${found.upstream} ${Date.now() - started} ms later`
+      ? `a card written through the facade (${card.upstream}) is found by GET /search?q=${word} from ${found.upstream} ${Date.now() - started} ms later`
       : `GET /search?q=${word} does not find the new card`,
   );
   if (!found) failures.push('the new card did not reach the read model');

@@ -104,6 +104,11 @@ export async function explainExpect(
     );
 }
 
+export interface PipelineUrls {
+  readonly sourceUrl: string;
+  readonly targetUrl: string;
+}
+
 /** migrations/pipelines/<name>.pipeline.yaml of the example. */
 export function pipelineFile(context: StepContext, name: string): string {
   return path.join(context.repoRoot, `migrations/pipelines/${name}.pipeline.yaml`);
@@ -121,7 +126,7 @@ export async function showPipeline(context: StepContext, name: string): Promise<
 export async function checkPipeline(
   context: StepContext,
   name: string,
-  urls: { readonly sourceUrl: string; readonly targetUrl: string },
+  urls: PipelineUrls,
   lines: string[],
   failures: string[],
 ): Promise<void> {
@@ -236,9 +241,11 @@ export async function runContractSuite(
 export async function echoesSkipped(
   context: StepContext,
   name: string,
-  urls: { readonly sourceUrl: string; readonly targetUrl: string },
+  urls: PipelineUrls,
 ): Promise<number | null> {
-  const definition = await loadPipelineDefinition(pipelineFile(context, name));
-  const status = await readPipelineStatus(definition, urls);
+  const status = await readPipelineStatus(
+    await loadPipelineDefinition(pipelineFile(context, name)),
+    urls,
+  );
   return status.echoTransactionsSkipped ?? null;
 }

@@ -8,6 +8,7 @@ import {
   insertRuleBefore,
   previewRoutesEdit,
   removeRule,
+  setRuleComment,
   setRuleKey,
 } from '../src/routes-change.js';
 
@@ -54,6 +55,16 @@ describe('walkthrough routes changes', () => {
     expect(canary).toContain('# ← flip to cards-service');
     expect(canary).toMatch(/stickyBy:\n\s+header: x-user-id/);
     rules(canary);
+  });
+
+  it('replaces the comment above a rule, keeping everything else', () => {
+    const edited = setRuleComment(text, 'cards', 'first line\nsecond line');
+    expect(edited).toContain('  # first line\n  # second line\n  - name: cards\n');
+    expect(edited).not.toContain('stays on legacy');
+    const untouched = (source: string) =>
+      source.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+    expect(untouched(edited)).toEqual(untouched(text));
+    expect(() => setRuleComment(text, 'nope', 'x')).toThrow('no rule "nope"');
   });
 
   it('refuses a text edit that would not load', () => {
