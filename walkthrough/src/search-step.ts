@@ -3,6 +3,7 @@
  * the sync from the cards database.
  */
 import { randomUUID } from 'node:crypto';
+import { verifyReadModel } from '../../extracted/search-service/src/read-model/verify-read-model.js';
 import { exampleActors, searchSuiteVars, sendJson, writeCardThroughFacade } from './checks.js';
 import { insertRuleBefore, type RoutesEdit } from './routes-change.js';
 import {
@@ -75,6 +76,21 @@ read model.`,
         lines,
         failures,
       );
+      // The read model itself: every document is what its rows say (the pipeline's verify only
+      // compares the raw rows). Checked after the pipeline caught up; a change in flight could
+      // differ for a moment, so look again before failing.
+      let model = await verifyReadModel(context.target.searchDatabaseUrl);
+      for (let attempt = 0; !model.identical && attempt < 20; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        model = await verifyReadModel(context.target.searchDatabaseUrl);
+      }
+      lines.push(
+        `read model: ${model.documents} search documents, ${model.missing.length} missing, ${model.stale.length} stale, ${model.extra.length} extra`,
+      );
+      if (!model.identical)
+        failures.push(
+          `the read model differs from its rows (missing ${model.missing.join(', ')}; stale ${model.stale.join(', ')}; extra ${model.extra.join(', ')})`,
+        );
       // Run before the flip (this run's precondition), or now when the step is verified again.
       const contracts = contractsBeforeFlip ?? (await searchContracts(context));
       contractsBeforeFlip = undefined;

@@ -72,6 +72,7 @@ describe('strangler walkthrough --start-stack --yes', () => {
       expect(output).toMatch(
         /contract cases \(contracts\/search\): \d+, passed \d+, failed 0, errors 0/,
       );
+      expect(output).toMatch(/read model: \d+ search documents, 0 missing, 0 stale, 0 extra/);
       expect(output).toMatch(/is found by GET \/search\?q=walkthrough\w+ from search-service/);
       expect(output).toContain(`Walkthrough done: ${steps.length} steps verified.`);
     },
