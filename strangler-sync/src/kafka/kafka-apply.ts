@@ -9,6 +9,7 @@ import {
 } from '../apply/change-applier.js';
 import type { ChangeEvent } from '../change-event/change-event.js';
 import type { CompiledTableMapping } from '../mapping/table-mapping.js';
+import { withTransientRetry } from '../apply/transient-retry.js';
 import { syncMetrics } from '../metrics.js';
 import { commitUnderOrigin, ensureOrigin } from '../apply/replication-origin.js';
 import { decodeDebeziumRecord, type ColumnTypeLookup } from './debezium-record.js';
@@ -271,16 +272,36 @@ export class KafkaChangeApplier {
     const partition = `${batch.topic}:${batch.partition}`;
     let retryFrom: string | null = null;
     if (items.length > 0) {
-      const client = await this.pool.connect();
       let result: { retryAt?: number };
       try {
-        result = await this.applyItems(client, items, partition);
+        // One target transaction per try: a deadlock with another partition's session (the
+        // search read model's triggers lock parent rows) or a lost connection rolls it back,
+        // and the batch is applied again.
+        result = await withTransientRetry(
+          async () => {
+            const client = await this.pool.connect();
+            try {
+              const applied = await this.applyItems(client, items, partition);
+              client.release();
+              return applied;
+            } catch (error) {
+              client.release(isTransient(error) ? (error as Error) : undefined);
+              throw error;
+            }
+          },
+          {
+            shouldContinue: () => !this.stopped,
+            onRetry: (error, attempt, delayMs) =>
+              this.options.logger.warn(
+                { pipeline, partition, attempt, delayMs, err: error },
+                'transient target error: applying the batch again',
+              ),
+          },
+        );
       } catch (error) {
-        client.release(isTransient(error) ? (error as Error) : undefined);
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
-      client.release();
       if (result.retryAt !== undefined) retryFrom = items[result.retryAt]?.offset ?? null;
       syncMetrics.transactionsApplied.inc({ pipeline });
       this.options.onCommitted?.(result.retryAt ?? items.length);
