@@ -11,7 +11,7 @@
  * work dir removed at the end (and killed by the tier's watchdog if this process dies).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin, Kafka, logLevel } from 'kafkajs';
@@ -35,8 +35,6 @@ import type { Shape } from './workload.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The tier's scripts and versions.env in the source tree (dist/bench/sync → the repo root). */
 const TIER_SOURCE = join(here, '../../../test-support/kafka-tier');
-/** Where the compiled kafka-tier.js looks for versions.env (beside itself). */
-const TIER_BUILT = join(here, '../../test-support/kafka-tier');
 
 const SHORT: Record<SyncPath, string> = {
   'in-process': 'ip',
@@ -74,14 +72,6 @@ function fetchArtifacts(): string {
   }
   const lines = r.stdout.trim().split('\n');
   return lines[lines.length - 1];
-}
-
-/**
- * The compiled tier reads versions.env beside itself, and tsc does not copy it to dist/: copy the
- * source tree's file there (the same file, so the same versions and cache layout as the tests).
- */
-function provideVersionsEnv(): void {
-  copyFileSync(join(TIER_SOURCE, 'versions.env'), join(TIER_BUILT, 'versions.env'));
 }
 
 /**
@@ -242,7 +232,6 @@ export async function runKafkaComparison(
   let artifactsDir: string;
   try {
     artifactsDir = fetchArtifacts();
-    provideVersionsEnv();
   } catch (err) {
     return {
       comparison: null,

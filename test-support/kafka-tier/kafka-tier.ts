@@ -26,9 +26,21 @@ export interface KafkaTierVersions {
   layout: string;
 }
 
+/**
+ * versions.env beside this module; from a build (dist/test-support/kafka-tier, where tsc copies
+ * no .env file), the source tree's, so tests and compiled benchmarks read the same file.
+ */
+function versionsFile(): string {
+  const beside = path.join(HERE, 'versions.env');
+  if (fs.existsSync(beside)) return beside;
+  const source = path.join(HERE, '../../../test-support/kafka-tier/versions.env');
+  if (path.basename(path.resolve(HERE, '../..')) === 'dist' && fs.existsSync(source)) return source;
+  throw new Error(`versions.env not found beside ${HERE} (nor in the source tree of a build)`);
+}
+
 /** Versions from versions.env, overridden by KAFKA_VERSION / DEBEZIUM_VERSION (as the script). */
 export function kafkaTierVersions(): KafkaTierVersions {
-  const text = fs.readFileSync(path.join(HERE, 'versions.env'), 'utf8');
+  const text = fs.readFileSync(versionsFile(), 'utf8');
   const read = (key: string): string => {
     const fromEnv = process.env[key];
     if (fromEnv) return fromEnv;
