@@ -49,6 +49,9 @@ export async function printReadyBanner(
         ]
       : []),
     '',
+    'the whole migration, step by step (in another terminal):',
+    '  npx strangler walkthrough',
+    '',
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
