@@ -54,7 +54,7 @@ describe('editRulesFile', () => {
         sourceName: 'routes.yaml',
       }),
     ).rejects.toThrow(
-      /^routes\.yaml:\d+:5 rules\[1\]\.upstream: unknown upstream "nowhere" \(known: legacy, cards-service\)$/,
+      /^routes\.yaml:\d+:5 rules\[1\]\.upstream: unknown upstream "nowhere" \(known: legacy, cards-service, search-service\)$/,
     );
     await expect(
       editRulesFile(file, (rules) => rules.setUpstream('cards', 'nowhere')),

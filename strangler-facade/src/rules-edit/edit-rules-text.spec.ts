@@ -201,7 +201,7 @@ describe('editRulesText on the example routes.yaml', () => {
     expect(refused).toBeInstanceOf(RulesEditRefusedError);
     const line = EXAMPLE.slice(0, EXAMPLE.indexOf(FLIP_LINE)).split('\n').length;
     expect((refused as RulesEditRefusedError).errors).toEqual([
-      `routes.yaml:${line}:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service)`,
+      `routes.yaml:${line}:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service, search-service)`,
     ]);
   });
 

@@ -41,6 +41,7 @@ describe('the example routes.yaml', () => {
     expect(table.upstreams.map((upstream) => [upstream.name, upstream.origin])).toEqual([
       ['legacy', 'http://127.0.0.1:3001'],
       ['cards-service', 'http://127.0.0.1:3002'],
+      ['search-service', 'http://127.0.0.1:3003'],
     ]);
   });
 
