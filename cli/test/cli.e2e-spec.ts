@@ -82,7 +82,7 @@ describe('strangler routes (offline, on a file)', () => {
     const run = await strangler(['routes', 'validate', 'routes.yaml'], {}, directory);
     expect(run).toEqual({
       code: 0,
-      out: expect.stringMatching(/^routes\.yaml: valid \(2 rules \+ default, 2 upstreams; .*\)\n$/),
+      out: expect.stringMatching(/^routes\.yaml: valid \(2 rules \+ default, 3 upstreams; .*\)\n$/),
       err: '',
     });
   });
@@ -98,7 +98,7 @@ describe('strangler routes (offline, on a file)', () => {
     const lineOf = (text: string) => bad.split('\n').findIndex((line) => line.includes(text)) + 1;
     expect(run.err.split('\n')).toEqual(
       expect.arrayContaining([
-        `bad.yaml:${lineOf('cards-svc')}:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service)`,
+        `bad.yaml:${lineOf('cards-svc')}:5 rules[0].upstream: unknown upstream "cards-svc" (known: legacy, cards-service, search-service)`,
         expect.stringMatching(
           new RegExp(`^bad\\.yaml:${lineOf('prefx')}:\\d+ rules\\[1\\]\\.match`),
         ),
@@ -118,7 +118,7 @@ describe('strangler routes (offline, on a file)', () => {
     );
     expect(run.code).toBe(1);
     expect(run.out).toMatch(
-      /^::error file=bad\.yaml,line=\d+,col=5::rules\[0\]\.upstream: unknown upstream "cards-svc" \(known: legacy, cards-service\)\n$/,
+      /^::error file=bad\.yaml,line=\d+,col=5::rules\[0\]\.upstream: unknown upstream "cards-svc" \(known: legacy, cards-service, search-service\)\n$/,
     );
   });
 
