@@ -197,6 +197,7 @@ export async function undoLast(
   }
   const step = options.steps.find((s) => s.id === last.id);
   if (last.routesBefore !== undefined) {
+    await step?.beforeUndo?.(context);
     await restoreRoutes(context.target.routesFile, last.routesBefore);
     await waitForFacadeToServe(context.target.adminUrl, last.routesBefore);
     context.io.out(

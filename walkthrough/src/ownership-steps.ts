@@ -30,6 +30,7 @@ import {
   result,
   routesStep,
   echoesSkipped,
+  pipelineStatus,
   showPipeline,
   waitUntil,
 } from './step-kit.js';
@@ -85,6 +86,25 @@ async function servedWithin(
   return served ? Date.now() - started : undefined;
 }
 
+/** How long `--undo` of move-writes waits for cards-reverse to drain before it flips anyway. */
+const DRAIN_WAIT_MS = 30_000;
+
+/**
+ * Waits until cards-reverse's running process reports no lag (nothing received and not yet
+ * committed in legacy); returns how long that took, or undefined after DRAIN_WAIT_MS.
+ */
+async function waitForReverseDrain(context: StepContext): Promise<number | undefined> {
+  const started = Date.now();
+  const drained = await waitUntil(async () => {
+    const status = await pipelineStatus(context, 'cards-reverse', {
+      sourceUrl: context.target.cardsDatabaseUrl,
+      targetUrl: context.target.legacyDatabaseUrl,
+    }).catch(() => undefined);
+    return status?.phase === 'streaming' && status.lagSeconds === 0 ? true : undefined;
+  }, DRAIN_WAIT_MS);
+  return drained ? Date.now() - started : undefined;
+}
+
 /** Every cards rule back to legacy: the rollback's routes. */
 const allCardsToLegacy: RoutesEdit = {
   editor: (rules) => {
@@ -127,6 +147,17 @@ version (strangler sync verify finds it). Moving moderation with the writes clos
           ),
       }),
       show: (context) => showPipeline(context, 'cards-reverse'),
+      // The way back: cards-service's last writes reach legacy before legacy answers again.
+      async beforeUndo(context) {
+        const drained = await waitForReverseDrain(context);
+        context.note(
+          drained === undefined
+            ? `cards-reverse did not report lag 0 within ${DRAIN_WAIT_MS / 1000} s: flipping anyway; ` +
+                'writes cards-service took in the last moments reach legacy when it catches up ' +
+                '(strangler sync status cards-reverse)'
+            : `drained: cards-reverse reports lag 0 (after ${drained} ms); putting the writes back on legacy`,
+        );
+      },
       // The reverse sync must run before the first write lands on the new side.
       async precondition(context) {
         const failures: string[] = [];

@@ -234,6 +234,11 @@ export async function runContractSuite(
   return { ok: true, lines };
 }
 
+/** `strangler sync status` of one of the example's pipelines. */
+export async function pipelineStatus(context: StepContext, name: string, urls: PipelineUrls) {
+  return readPipelineStatus(await loadPipelineDefinition(pipelineFile(context, name)), urls);
+}
+
 /**
  * Echo transactions the pipeline's capture has skipped since its process started (its own
  * report, refreshed every second; `strangler sync status` prints it). Null when not running.
@@ -243,9 +248,5 @@ export async function echoesSkipped(
   name: string,
   urls: PipelineUrls,
 ): Promise<number | null> {
-  const status = await readPipelineStatus(
-    await loadPipelineDefinition(pipelineFile(context, name)),
-    urls,
-  );
-  return status.echoTransactionsSkipped ?? null;
+  return (await pipelineStatus(context, name, urls)).echoTransactionsSkipped ?? null;
 }

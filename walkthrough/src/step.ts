@@ -66,4 +66,6 @@ export interface WalkthroughStep {
   /** Makes the change; returns the routes.yaml text before it when it edited the file. */
   apply?(context: StepContext): Promise<{ routesBefore?: string }>;
   verify?(context: StepContext): Promise<VerifyResult>;
+  /** Runs before `--undo` puts the routes back (e.g. let a sync drain first). */
+  beforeUndo?(context: StepContext): Promise<void>;
 }

@@ -205,6 +205,21 @@ describe('walkthrough engine', () => {
     expect(calls).toEqual(['apply one', 'verify one']);
   });
 
+  it("undo runs the step's beforeUndo first, while the routes are still the step's", async () => {
+    const seen: string[] = [];
+    const two: WalkthroughStep = {
+      ...routesStep('two', 'v2'),
+      async beforeUndo() {
+        seen.push(await readFile(routesFile, 'utf8'));
+      },
+    };
+    const steps = [routesStep('one', 'v1'), two];
+    await runWalkthrough({ steps, context, stateFile, yes: true });
+    expect(await undoLast({ steps, context, stateFile })).toBe('two');
+    expect(seen).toEqual(['v2\n']);
+    expect(await readFile(routesFile, 'utf8')).toBe('v1\n');
+  });
+
   it('interactive: q quits before applying, s hides the later explanations', async () => {
     const answers = ['s', 'q'];
     const questions: string[] = [];
