@@ -12,7 +12,6 @@ import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { withTransientRetry } from '../apply/transient-retry.js';
 import { syncMetrics } from '../metrics.js';
 import { commitUnderOrigin, ensureOrigin } from '../apply/replication-origin.js';
-import { kafkaRestartPolicy } from './consumer-restart.js';
 import { decodeDebeziumRecord, type ColumnTypeLookup } from './debezium-record.js';
 
 export interface KafkaApplyOptions {
@@ -108,18 +107,7 @@ export class KafkaChangeApplier {
     this.consumer = this.kafka.consumer({
       groupId: options.groupId,
       maxWaitTimeInMs: 250,
-      retry: {
-        retries: 5,
-        restartOnFailure: kafkaRestartPolicy({
-          maxRestarts: 10,
-          stopping: () => this.stopped,
-          onRestart: (error, restart) =>
-            options.logger.warn(
-              { pipeline: options.pipeline, restart, err: error },
-              'kafka consumer restarts after a retriable broker error',
-            ),
-        }),
-      },
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
     const concurrency = options.concurrency ?? 8;
     this.pool = new pg.Pool({ connectionString: options.targetUrl, max: concurrency });
