@@ -9,6 +9,7 @@ import type {
   CompiledRule,
   CompiledShadow,
 } from '../../strangler-facade/src/rules/compile-rules.js';
+import { stickyText } from '../../strangler-facade/src/routing/sticky-bucket.js';
 
 export function methodsText(rule: CompiledRule): string {
   if (!rule.methods) return '*';
@@ -39,10 +40,7 @@ export function conditionText(condition: CompiledCondition): string {
 
 export function canaryText(canary: CompiledCanary | null): string {
   if (!canary) return '-';
-  const sticky =
-    canary.stickyKind === 'header' || canary.stickyKind === 'cookie'
-      ? `${canary.stickyKind} ${canary.stickyName}`
-      : canary.stickyKind;
+  const sticky = stickyText(canary.stickyBy);
   const rollout = canary.rollout ? ', rollout' : '';
   return `${canary.upstream.name} ${canary.percent}% (by ${sticky}${rollout})`;
 }

@@ -190,8 +190,8 @@ describe('strangler routes (offline, on a file)', () => {
   it('explain: header, cookie and query conditions; internal headers need a trusted client', async () => {
     const conditional = example
       .replace(
-        'version: 1\n',
-        'version: 1\nsettings:\n  trustedClients: [127.0.0.1]\n  internalHeaders: [x-strangler-cohort]\n',
+        'settings:\n',
+        'settings:\n  trustedClients: [127.0.0.1]\n  internalHeaders: [x-strangler-cohort]\n',
       )
       .replace(
         '  - name: cards-get-by-id\n',
@@ -243,7 +243,7 @@ describe('strangler routes (offline, on a file)', () => {
     await writeFile(
       file,
       example
-        .replace('version: 1\n', 'version: 1\nsettings:\n  trustedClients: [127.0.0.1]\n')
+        .replace('settings:\n', 'settings:\n  trustedClients: [127.0.0.1]\n')
         .replace(
           FLIP_LINE,
           FLIP_LINE +
@@ -370,7 +370,7 @@ describe('strangler routes (offline, on a file)', () => {
     );
     const list = await strangler(['routes', 'list', '-f', file]);
     expect(list.out).toMatch(
-      /cards +\* +prefix \/cards +legacy +cards-service 12\.5% \(by bearerUser\) +cards-service 50%/,
+      /cards +\* +prefix \/cards +legacy +cards-service 12\.5% \(by bearerToken \/\^\(\.\+\)\\\.\/\) +cards-service 50%/,
     );
 
     expect((await strangler(['routes', 'shadow', 'stop', 'cards', '-f', file])).code).toBe(0);

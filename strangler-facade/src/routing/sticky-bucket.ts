@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import type { RequestFacts } from '../request/request-facts.js';
 import type { CompiledCanary } from '../rules/compile-rules.js';
+import type { StickyByConfig } from '../rules/rule-schema.js';
 
 export const BUCKETS = 10_000;
 
@@ -41,10 +42,46 @@ export function stickyKey(canary: CompiledCanary, facts: RequestFacts): string {
     case 'bearerUser':
       key = bearerUser(facts.headers);
       break;
+    case 'bearerToken':
+      key = bearerTokenUser(facts.headers, canary.stickyPattern);
+      break;
     case 'clientAddress':
       break;
   }
   return key !== undefined && key !== '' ? key : facts.clientAddress;
+}
+
+/** Where a canary's sticky key comes from, as text: `header x-user-id`, `bearerToken /^([^.]+)\./`. */
+export function stickyText(stickyBy: StickyByConfig): string {
+  if ('header' in stickyBy) return `header ${stickyBy.header.toLowerCase()}`;
+  if ('cookie' in stickyBy) return `cookie ${stickyBy.cookie}`;
+  if ('bearerToken' in stickyBy) return `bearerToken /${stickyBy.bearerToken.regex}/`;
+  if ('bearerUser' in stickyBy) return 'bearerUser';
+  return 'clientAddress';
+}
+
+/** The bearer token of an `Authorization: Bearer <token>` header, or undefined. */
+function bearerTokenOf(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (authorization === undefined || authorization.length < 8) return undefined;
+  if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  return authorization.slice(7).trim();
+}
+
+/**
+ * The user part of an opaque bearer token (`<user id>.<signature>` and the like): the first
+ * capture group of `pattern`, else its whole match; undefined when it does not match. Not
+ * verified, for the same reason as `bearerUser`.
+ */
+export function bearerTokenUser(
+  headers: IncomingHttpHeaders,
+  pattern: RegExp | null,
+): string | undefined {
+  const token = bearerTokenOf(headers);
+  if (token === undefined || pattern === null) return undefined;
+  const match = pattern.exec(token);
+  if (match === null) return undefined;
+  return match[1] ?? match[0];
 }
 
 /**
@@ -53,10 +90,8 @@ export function stickyKey(canary: CompiledCanary, facts: RequestFacts): string {
  * token is not a JWT with a string or number `sub`.
  */
 export function bearerUser(headers: IncomingHttpHeaders): string | undefined {
-  const authorization = headers.authorization;
-  if (authorization === undefined || authorization.length < 8) return undefined;
-  if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
-  const token = authorization.slice(7).trim();
+  const token = bearerTokenOf(headers);
+  if (token === undefined) return undefined;
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 1 || second < 0) return undefined;

@@ -20,6 +20,7 @@ import {
   type RolloutConfig,
   type RoutesFile,
   type ShadowConfig,
+  type StickyByConfig,
 } from './rule-schema.js';
 
 export interface CompiledUpstream {
@@ -35,7 +36,7 @@ export interface CompiledUpstream {
 }
 
 /** How the sticky key of a canary split is read from a request. */
-export type StickyKind = 'header' | 'cookie' | 'bearerUser' | 'clientAddress';
+export type StickyKind = 'header' | 'cookie' | 'bearerUser' | 'bearerToken' | 'clientAddress';
 
 export interface CompiledCanary {
   readonly upstream: CompiledUpstream;
@@ -45,6 +46,10 @@ export interface CompiledCanary {
   readonly stickyKind: StickyKind;
   /** Lower-case header name or cookie name (empty for the other kinds). */
   readonly stickyName: string;
+  /** `bearerToken`: the user part of the token is its first capture group (else the match). */
+  readonly stickyPattern: RegExp | null;
+  /** The sticky key as configured (the rule's, else `settings.stickyBy`), for display. */
+  readonly stickyBy: StickyByConfig;
   readonly rollout: RolloutConfig | null;
 }
 
@@ -179,7 +184,11 @@ export function compileRules(
     }
     const field = `rules[${index}]`;
     const canary = rule.canary
-      ? compileCanary(rule.canary, upstreamNamed(rule.canary.upstream, `${field}.canary.upstream`))
+      ? compileCanary(
+          rule.canary,
+          upstreamNamed(rule.canary.upstream, `${field}.canary.upstream`),
+          config.settings.stickyBy,
+        )
       : null;
     const fallback = rule.fallback
       ? compileFallback(
@@ -249,26 +258,31 @@ export function compileRules(
 function compileCanary(
   canary: CanaryConfig,
   upstream: CompiledUpstream | undefined,
+  defaultStickyBy: StickyByConfig,
 ): CompiledCanary | undefined {
   if (!upstream) return undefined;
-  const sticky = canary.stickyBy;
+  const stickyBy = canary.stickyBy ?? defaultStickyBy;
   let stickyKind: StickyKind = 'bearerUser';
   let stickyName = '';
-  if (sticky !== undefined) {
-    if ('header' in sticky) {
-      stickyKind = 'header';
-      stickyName = sticky.header.toLowerCase();
-    } else if ('cookie' in sticky) {
-      stickyKind = 'cookie';
-      stickyName = sticky.cookie;
-    } else if ('clientAddress' in sticky) stickyKind = 'clientAddress';
-  }
+  let stickyPattern: RegExp | null = null;
+  if ('header' in stickyBy) {
+    stickyKind = 'header';
+    stickyName = stickyBy.header.toLowerCase();
+  } else if ('cookie' in stickyBy) {
+    stickyKind = 'cookie';
+    stickyName = stickyBy.cookie;
+  } else if ('bearerToken' in stickyBy) {
+    stickyKind = 'bearerToken';
+    stickyPattern = new RegExp(stickyBy.bearerToken.regex);
+  } else if ('clientAddress' in stickyBy) stickyKind = 'clientAddress';
   return Object.freeze({
     upstream,
     percent: canary.percent,
     threshold: Math.round(canary.percent * 100),
     stickyKind,
     stickyName,
+    stickyPattern,
+    stickyBy,
     rollout: canary.rollout ? Object.freeze({ ...canary.rollout }) : null,
   });
 }

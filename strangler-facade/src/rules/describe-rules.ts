@@ -46,10 +46,7 @@ function describeExtras(rule: CompiledRule): Partial<RuleView> {
       canary: {
         upstream: rule.canary.upstream.name,
         percent: rule.canary.percent,
-        stickyBy:
-          rule.canary.stickyName !== ''
-            ? { [rule.canary.stickyKind]: rule.canary.stickyName }
-            : { [rule.canary.stickyKind]: true },
+        stickyBy: rule.canary.stickyBy,
         rollout: rule.canary.rollout,
       },
     }),

@@ -133,12 +133,21 @@ export const stickyBySchema = z
     z.strictObject({ header: headerNameSchema }),
     z.strictObject({ cookie: z.string().min(1) }),
     z.strictObject({ bearerUser: z.literal(true) }),
+    z.strictObject({
+      bearerToken: z.strictObject({
+        regex: regexSource.describe(
+          'Applied to the bearer token (after "Bearer "); its first capture group, else the ' +
+            'whole match, is the key. E.g. "^([^.]+)\\." for "<user id>.<signature>" tokens',
+        ),
+      }),
+    }),
     z.strictObject({ clientAddress: z.literal(true) }),
   ])
   .describe(
     'The key that keeps one user on one side: {header} | {cookie} | {bearerUser: true} (the ' +
-      '"sub" of a bearer JWT) | {clientAddress: true}. Default bearerUser; without the key, ' +
-      'the client address.',
+      '"sub" of a bearer JWT) | {bearerToken: {regex}} (the user part of any other bearer ' +
+      'token) | {clientAddress: true}. A canary without stickyBy uses settings.stickyBy; a ' +
+      'request without the key, its client address.',
   );
 
 export const rolloutSchema = z
@@ -262,6 +271,12 @@ export const settingsSchema = z.strictObject({
     .describe(
       "Stripped from untrusted clients' requests before matching; x-strangler-upstream from a " +
         'trusted client picks the upstream',
+    ),
+  stickyBy: stickyBySchema
+    .default({ bearerUser: true })
+    .describe(
+      'The sticky key of every canary that does not name its own (canary.stickyBy); set it ' +
+        "once for the monolith's kind of user identity. Default {bearerUser: true}",
     ),
   limits: z
     .strictObject({
