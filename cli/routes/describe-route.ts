@@ -1,42 +1,13 @@
 /**
- * One rule as short text cells for `routes list` and `routes explain`: how it matches, where it
- * sends traffic (primary, canary share, shadow copy, fallback).
+ * One rule as short text cells for `routes list`: how it matches (the facade's own rule-text),
+ * where it sends traffic (primary, canary share, shadow copy, fallback).
  */
-import type { CompiledCondition } from '../../strangler-facade/src/rules/compile-conditions.js';
 import type {
   CompiledCanary,
   CompiledFallback,
-  CompiledRule,
   CompiledShadow,
 } from '../../strangler-facade/src/rules/compile-rules.js';
 import { stickyText } from '../../strangler-facade/src/routing/sticky-bucket.js';
-
-export function methodsText(rule: CompiledRule): string {
-  if (!rule.methods) return '*';
-  return [...rule.methods].filter((m) => m !== 'HEAD' || !rule.methods?.has('GET')).join(',');
-}
-
-export function matchText(rule: CompiledRule): string {
-  const parts = [`${rule.matcher.kind} ${rule.matcher.pattern}`];
-  const conditions = (label: string, list: readonly CompiledCondition[] | null): void => {
-    for (const condition of list ?? []) parts.push(`${label} ${conditionText(condition)}`);
-  };
-  conditions('header', rule.headers);
-  conditions('cookie', rule.cookies);
-  conditions('query', rule.query);
-  return parts.join(', ');
-}
-
-export function conditionText(condition: CompiledCondition): string {
-  switch (condition.kind) {
-    case 'equals':
-      return `${condition.name}=${condition.equals}`;
-    case 'present':
-      return condition.present ? `${condition.name} present` : `${condition.name} absent`;
-    case 'regex':
-      return `${condition.name}~/${condition.regexp?.source ?? ''}/`;
-  }
-}
 
 export function canaryText(canary: CompiledCanary | null): string {
   if (!canary) return '-';

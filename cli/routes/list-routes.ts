@@ -6,7 +6,8 @@ import type { CompiledRuleTable } from '../../strangler-facade/src/rules/compile
 import { adminClient } from '../admin-client.js';
 import type { CliIo } from '../cli-io.js';
 import { textTable } from '../text-table.js';
-import { canaryText, fallbackText, matchText, methodsText, shadowText } from './describe-route.js';
+import { matchText, methodsText } from '../../strangler-facade/src/rules/rule-text.js';
+import { canaryText, fallbackText, shadowText } from './describe-route.js';
 import { loadRoutesTable, routesFileRef } from './routes-file.js';
 
 export interface ListOptions {

@@ -19,6 +19,7 @@ import {
   MismatchStore,
   type RouteKey,
 } from '../../strangler-compare/index.js';
+import { signAuthToken } from '../../legacy-monolith/src/auth/auth-token.js';
 import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
 import { stickyBucket } from '../../strangler-facade/src/routing/sticky-bucket.js';
 import type { CliIo } from '../cli-io.js';
@@ -268,7 +269,7 @@ describe('strangler routes (offline, on a file)', () => {
       expect(explained).toMatchObject({
         rule: 'cards-get-by-id',
         primary: 'legacy',
-        bucket,
+        canary: { bucket, key: user, keyFrom: 'request', chosen: bucket < 5000 },
         upstream: bucket < 5000 ? 'cards-service' : 'legacy',
       });
       sides.add(explained.upstream);
@@ -567,6 +568,79 @@ describe('strangler routes with a running facade', () => {
     expect(await answer('/cards/1')).toBe('legacy');
   });
 
+  it("a 10% canary by the example's sticky key sends about 10% of distinct users, sticky, to the candidate", async () => {
+    const weight = await strangler([
+      'routes',
+      'weight',
+      'cards-get-by-id',
+      'cards-service',
+      '10',
+      '-f',
+      file,
+      '--admin',
+      facade.adminUrl,
+    ]);
+    expect(weight.code).toBe(0);
+    try {
+      const tokens = Array.from({ length: 200 }, (_, index) =>
+        signAuthToken(`user-${index}`, 'example-secret'),
+      );
+      const sideOf = async (token: string): Promise<string> => {
+        const response = await fetch(`${facade.url}/cards/1`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await response.arrayBuffer();
+        return response.headers.get('x-strangler-upstream') ?? '?';
+      };
+      const sides = new Map<string, string>();
+      for (const token of tokens) sides.set(token, await sideOf(token));
+      const onCandidate = [...sides.values()].filter((side) => side === 'cards-service').length;
+      // All 200 come from 127.0.0.1: a key that fell back to the address would send 0 or 200.
+      expect(onCandidate).toBeGreaterThan(0);
+      expect(onCandidate).toBeLessThan(50);
+      // Sticky: the same user (even with another signature) lands on the same side again.
+      for (const token of tokens.slice(0, 40)) {
+        const user = token.slice(0, token.lastIndexOf('.'));
+        expect(await sideOf(signAuthToken(user, 'another-secret'))).toBe(sides.get(token));
+      }
+
+      // Offline (the file) and --admin (the running facade) explain each request alike, and
+      // as the facade served it.
+      for (const token of tokens.slice(0, 20)) {
+        const args = [
+          'routes',
+          'explain',
+          '-p',
+          '/cards/1',
+          '-H',
+          `authorization: Bearer ${token}`,
+        ];
+        const offline = await strangler([...args, '-f', file, '--json']);
+        const online = await strangler([...args, '--admin', facade.adminUrl, '--json']);
+        expect(offline.code).toBe(0);
+        expect(online.code).toBe(0);
+        const fromFile = JSON.parse(offline.out) as Record<string, unknown>;
+        const fromFacade = JSON.parse(online.out) as Record<string, unknown>;
+        expect({ ...fromFacade, circuit: null }).toEqual(fromFile);
+        expect(fromFile).toMatchObject({
+          upstream: sides.get(token),
+          canary: { keyFrom: 'request', stickyBy: 'bearerToken /^(.+)\\./' },
+        });
+      }
+    } finally {
+      await strangler([
+        'routes',
+        'weight',
+        'cards-get-by-id',
+        'off',
+        '-f',
+        file,
+        '--admin',
+        facade.adminUrl,
+      ]);
+    }
+  });
+
   it('an unreachable admin plane is exit 1 with a hint', async () => {
     const run = await strangler(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
     expect(run.code).toBe(1);
@@ -626,21 +700,32 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
       },
       '/explain': {
         method: 'GET',
+        target: '/cards/1',
+        refused: null,
         path: '/cards/1',
+        client: { address: '', trusted: false },
         rule: 'cards-get-by-id',
+        ruleIndex: 0,
+        match: 'GET path /cards/:id',
         upstream: 'cards-service',
+        upstreamUrl: 'http://127.0.0.1:3002',
+        primary: 'legacy',
         forced: false,
         canary: {
           upstream: 'cards-service',
           percent: 10,
-          stickyBy: 'header',
+          stickyBy: 'header x-user-id',
+          key: '42',
+          keyFrom: 'request',
           bucket: 523,
+          threshold: 1000,
           chosen: true,
         },
-        shadow: false,
-        shadowUpstream: null,
-        fallback: { upstream: 'legacy', retryBudget: 0.2 },
+        shadow: null,
+        fallback: { upstream: 'legacy', on: ['connect-error', 'timeout', '5xx'], retryBudget: 0.2 },
         circuit: 'closed',
+        skipped: [],
+        notes: [],
       },
       '/rollouts': {
         rollouts: [
@@ -716,14 +801,15 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
       admin,
     ]);
     expect(run.code).toBe(0);
-    expect(requests).toContain(
-      '/explain?method=GET&path=%2Fcards%2F1&header=x-user-id%3A42&trusted=false',
-    );
+    expect(requests).toContain('/explain?method=GET&path=%2Fcards%2F1&header=x-user-id%3A+42');
     expect(run.out).toMatch(
       /^GET \/cards\/1 → cards-service \(asked http:\/\/127\.0\.0\.1:\d+\)\n/,
     );
-    expect(run.out).toMatch(/canary +cards-service 10% by header: bucket 523 of 10000 → canary/);
-    expect(run.out).toMatch(/fallback +legacy/);
+    expect(run.out).toMatch(
+      /canary +cards-service 10% \(by header x-user-id\): key "42" → bucket 523 of 10000, canary below 1000 → canary/,
+    );
+    expect(run.out).toMatch(/fallback +legacy on connect-error,timeout,5xx/);
+    expect(run.out).toMatch(/circuit +closed/);
   });
 
   it('status: version, refused reload, upstreams and rollouts', async () => {

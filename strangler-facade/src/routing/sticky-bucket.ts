@@ -31,6 +31,11 @@ export function stickyBucket(ruleName: string, key: string): number {
 
 /** The sticky key the canary declares; the client address when the request lacks it. */
 export function stickyKey(canary: CompiledCanary, facts: RequestFacts): string {
+  return requestStickyKey(canary, facts) ?? facts.clientAddress;
+}
+
+/** The sticky key the canary declares as this request carries it, or undefined (absent, empty). */
+export function requestStickyKey(canary: CompiledCanary, facts: RequestFacts): string | undefined {
   let key: string | undefined;
   switch (canary.stickyKind) {
     case 'header':
@@ -48,7 +53,7 @@ export function stickyKey(canary: CompiledCanary, facts: RequestFacts): string {
     case 'clientAddress':
       break;
   }
-  return key !== undefined && key !== '' ? key : facts.clientAddress;
+  return key !== undefined && key !== '' ? key : undefined;
 }
 
 /** Where a canary's sticky key comes from, as text: `header x-user-id`, `bearerToken /^([^.]+)\./`. */
