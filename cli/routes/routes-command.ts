@@ -1,11 +1,13 @@
 /**
- * `strangler routes ...`: list, validate, explain, flip, weight, shadow start|stop, diffs,
+ * `strangler routes ...`: list, validate, explain, flip, weight, sticky, shadow start|stop, diffs,
  * record-cases, status.
  * Editing commands work on the file (the running facade reloads it); reading commands work on the
  * file or, with `--admin`, on a running facade.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
+import { stickyText } from '../../strangler-facade/src/routing/sticky-bucket.js';
+import type { StickyByConfig } from '../../strangler-facade/src/rules/rule-schema.js';
 import { CliError, EXIT_USAGE, type CliIo } from '../cli-io.js';
 import { editRoutes, type EditOptions } from './edit-routes.js';
 import { explainRoute, type ExplainOptions } from './explain-route.js';
@@ -13,6 +15,7 @@ import { listRoutes, type ListOptions } from './list-routes.js';
 import { recordCasesCommand, type RecordCasesCliOptions } from './record-cases.js';
 import { showDiffs, type DiffsOptions } from './show-diffs.js';
 import { showStatus, type StatusOptions } from './show-status.js';
+import { parseStickyKey, parseStickyKeyOption, STICKY_KEY_HELP } from './sticky-key-argument.js';
 import { validateRoutes, type ValidateOptions } from './validate-routes.js';
 
 const FILE_HELP = 'rules file (default: $STRANGLER_ROUTES_FILE or ./routes.yaml)';
@@ -21,6 +24,15 @@ const ADMIN_HELP =
 const WAIT_HELP = 'after writing, wait until the facade at this admin URL serves the new file';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** A percentage in a place commander did not parse: a usage error when it is not one. */
+function parsePercentArgument(value: string): number {
+  try {
+    return parsePercent(value);
+  } catch (error) {
+    throw new CliError([`routes weight: ${value}: ${(error as Error).message}`], EXIT_USAGE);
+  }
+}
 
 /** `10`, `2.5`, `10%` → a number in 0..100. */
 export function parsePercent(value: string): number {
@@ -46,7 +58,7 @@ export function addRoutesCommand(
   const routes = program
     .command('routes')
     .description(
-      'route rules of the facade: list, validate, explain, flip, weight, shadow, diffs, status',
+      'route rules of the facade: list, validate, explain, flip, weight, sticky, shadow, diffs, status',
     );
 
   routes
@@ -119,25 +131,61 @@ export function addRoutesCommand(
 
   editCommand('weight', "canary: send a sticky share of a rule's traffic to another upstream")
     .argument('<rule>', 'rule name')
-    .argument('<upstream>', 'canary upstream, or "off" to remove the canary')
+    .argument(
+      '<upstream>',
+      'canary upstream; "off" removes the canary; a percentage alone changes an existing canary',
+    )
     .argument('[percent]', '0..100, decimals allowed', parsePercent)
+    .option(
+      '--sticky-by <key>',
+      `the canary's sticky key (default: settings.stickyBy): ${STICKY_KEY_HELP}`,
+      parseStickyKeyOption,
+    )
     .action(
-      (rule: string, upstream: string, percent: number | undefined, options: RawEditOptions) => {
+      (
+        rule: string,
+        upstream: string,
+        percent: number | undefined,
+        options: RawEditOptions & { stickyBy?: StickyByConfig },
+      ) => {
+        const edit = editOptions(options);
         if (upstream === 'off' && percent === undefined) {
-          return editRoutes(editOptions(options), io, `${rule}: no canary`, (rules) =>
-            rules.clearCanary(rule),
-          );
+          return editRoutes(edit, io, `${rule}: no canary`, (rules) => rules.clearCanary(rule));
+        }
+        if (percent === undefined && /^[\d.]/.test(upstream)) {
+          // `weight <rule> 25`: upstream names start with a letter, so this is a percentage.
+          const share = parsePercentArgument(upstream);
+          return editRoutes(edit, io, `${rule}: canary ${share}%`, (rules) => {
+            rules.setCanaryPercent(rule, share);
+            if (options.stickyBy) rules.setCanaryStickyBy(rule, options.stickyBy);
+          });
         }
         if (percent === undefined) {
           throw new CliError(
-            ['routes weight: missing <percent> (or "off" to remove the canary)'],
+            [
+              `routes weight: missing <percent>: routes weight ${rule} ${upstream} <percent> ` +
+                '(or "off" to remove the canary)',
+            ],
             EXIT_USAGE,
           );
         }
-        return editRoutes(editOptions(options), io, `${rule}: ${percent}% → ${upstream}`, (rules) =>
-          rules.setCanary(rule, { upstream, percent }),
-        );
+        return editRoutes(edit, io, `${rule}: ${percent}% → ${upstream}`, (rules) => {
+          rules.setCanary(rule, { upstream, percent });
+          if (options.stickyBy) rules.setCanaryStickyBy(rule, options.stickyBy);
+        });
       },
+    );
+
+  editCommand('sticky', "set the sticky key of a rule's canary (one user, one side)")
+    .argument('<rule>', 'rule name (the rule has a canary)')
+    .argument('<key>', `${STICKY_KEY_HELP}, or default (use settings.stickyBy)`, parseStickyKey)
+    .action((rule: string, key: StickyByConfig | null, options: RawEditOptions) =>
+      editRoutes(
+        editOptions(options),
+        io,
+        `${rule}: canary sticky by ${key === null ? 'settings.stickyBy' : stickyText(key)}`,
+        (rules) => rules.setCanaryStickyBy(rule, key),
+      ),
     );
 
   const shadow = routes

@@ -389,6 +389,44 @@ describe('strangler routes (offline, on a file)', () => {
     });
   });
 
+  it('weight <rule> <percent> changes an existing canary; sticky and --sticky-by set its key', async () => {
+    const run = (...args: string[]) => strangler(['routes', ...args, '-f', file]);
+    expect((await run('weight', 'cards-get-by-id', 'cards-service', '10')).code).toBe(0);
+    const raised = await run('weight', 'cards-get-by-id', '25');
+    expect(raised.code).toBe(0);
+    expect(raised.out).toContain('-       percent: 10\n+       percent: 25\n');
+    const none = await run('weight', 'cards', '5');
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('rule "cards" has no canary');
+    expect((await run('weight', 'cards-get-by-id', '250')).code).toBe(2);
+
+    const sticky = await run('sticky', 'cards-get-by-id', 'header:X-User-Id');
+    expect(sticky.code).toBe(0);
+    expect(sticky.out).toContain('cards-get-by-id: canary sticky by header x-user-id');
+    expect((await run('list')).out).toMatch(/cards-service 25% \(by header x-user-id\)/);
+    expect((await run('sticky', 'cards-get-by-id', 'default')).code).toBe(0);
+    expect((await run('list')).out).toMatch(/cards-service 25% \(by bearerToken /);
+    expect((await run('sticky', 'cards-get-by-id', 'nonsense')).code).toBe(2);
+    const badRegex = await run('sticky', 'cards-get-by-id', 'bearerToken:(');
+    expect(badRegex.code).toBe(1);
+    expect(badRegex.err).toMatch(
+      /canary\.stickyBy\.bearerToken\.regex: invalid regular expression/,
+    );
+
+    expect(
+      (await run('weight', 'cards', 'cards-service', '5', '--sticky-by', 'cookie:uid')).code,
+    ).toBe(0);
+    expect((await run('list')).out).toMatch(/cards-service 5% \(by cookie uid\)/);
+  });
+
+  it('weight on the default rule says the default rule has no canary, and changes nothing', async () => {
+    const run = await strangler(['routes', 'weight', 'default', 'cards-service', '5', '-f', file]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('"default" is the default rule');
+    expect(run.err).not.toContain('Unrecognized key');
+    expect(await readFile(file, 'utf8')).toBe(example);
+  });
+
   it('--dry-run validates and shows the diff without writing', async () => {
     const run = await strangler([
       'routes',

@@ -13,7 +13,7 @@ import {
   shadowSummary,
   throughFacade,
 } from './checks.js';
-import { insertRuleBefore, setRuleKey } from './routes-change.js';
+import { insertRuleBefore } from './routes-change.js';
 import {
   checkPipeline,
   expectUpstream,
@@ -212,9 +212,11 @@ fails, the facade's circuit breaker sends its share back to legacy. This step se
 ${CANARY_USERS} different users, twice each, and checks both sides served and nobody switched.`,
       summary: `routes.yaml: ${BY_ID} canary ${CANARY_PERCENT}% to ${NEW}, sticky by the X-User-Id header`,
       edit: () => ({
-        editor: (rules) => rules.setCanary(BY_ID, { upstream: NEW, percent: CANARY_PERCENT }),
-        // The rules editor has no stickyBy operation yet: the same YAML editor sets it.
-        text: (text) => setRuleKey(text, BY_ID, ['canary', 'stickyBy'], { header: 'x-user-id' }),
+        // As `strangler routes weight ... --sticky-by header:x-user-id`.
+        editor: (rules) => {
+          rules.setCanary(BY_ID, { upstream: NEW, percent: CANARY_PERCENT });
+          rules.setCanaryStickyBy(BY_ID, { header: 'x-user-id' });
+        },
       }),
       async verify(context) {
         const lines: string[] = [];

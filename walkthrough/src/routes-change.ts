@@ -1,8 +1,8 @@
 /**
  * The walkthrough's edits of routes.yaml. Rule-level edits (upstream, canary, shadow) go through
  * the facade's `src/rules-edit/` editor, the same code path as `strangler routes flip|weight|shadow`
- * and the admin API. Two edits the editor has no operation for yet (a canary's `stickyBy`, a new
- * rule) are made with the same comment-preserving `YamlTextEdit` / a text insertion, and checked
+ * and the admin API. Edits the editor has no operation for yet (a new rule, a rule's comment, any
+ * other key) are made with the same comment-preserving `YamlTextEdit` / a text insertion, and checked
  * with the facade's own loader before anything is written. Every write is atomic and refused when
  * the file changed on disk in between.
  */

@@ -125,6 +125,34 @@ describe('editRulesText on the example routes.yaml', () => {
     );
   });
 
+  it('setCanaryStickyBy replaces the key, keeps the rest of the canary, and null removes it', () => {
+    const byToken = edit(withCanary, (rules) =>
+      rules.setCanaryStickyBy('cards-get-by-id', { bearerToken: { regex: '^(.+)\\.' } }),
+    );
+    expect(configOf(byToken.text).rules[0]?.canary?.stickyBy).toEqual({
+      bearerToken: { regex: '^(.+)\\.' },
+    });
+    expect(byToken.text).toContain('    canary: # staff first\n');
+    const removed = edit(withCanary, (rules) => rules.setCanaryStickyBy('cards-get-by-id', null));
+    expect(removed.text).toBe(
+      replaceOnce(withCanary, "      stickyBy: { header: 'x-user-id' } # keep me\n", ''),
+    );
+    expect(() =>
+      edit(EXAMPLE, (rules) => rules.setCanaryStickyBy('cards', { clientAddress: true })),
+    ).toThrow(/rule "cards" has no canary/);
+  });
+
+  it('a canary or shadow on the default rule is refused with a message saying why', () => {
+    for (const operation of [
+      (rules: RulesEditor) => rules.setCanary('default', { upstream: 'cards-service', percent: 5 }),
+      (rules: RulesEditor) => rules.setShadow('default', { upstream: 'cards-service', percent: 5 }),
+    ]) {
+      expect(() => edit(EXAMPLE, operation)).toThrow(
+        /"default" is the default rule, which only names where unmatched requests go/,
+      );
+    }
+  });
+
   it('clearCanary removes the block (with its comments) and restores the original', () => {
     const result = edit(withCanary, (rules) => rules.clearCanary('cards-get-by-id'));
     expect(result.text).toBe(EXAMPLE);
@@ -264,9 +292,9 @@ describe('editRulesText on other layouts', () => {
     expect(result.text).toBe(`${text}\n    canary:\n      upstream: new\n      percent: 1\n`);
   });
 
-  it('keys the schema does not allow are refused by the loader (default has no canary)', () => {
+  it('values the schema does not allow are refused by the loader', () => {
     expect(() =>
-      edit(EXAMPLE, (rules) => rules.setCanary('default', { upstream: 'legacy', percent: 1 })),
-    ).toThrow(/^routes\.yaml:\d+:\d+ default\.canary: /);
+      edit(EXAMPLE, (rules) => rules.setCanary('cards', { upstream: 'legacy', percent: 150 })),
+    ).toThrow(/^routes\.yaml:\d+:\d+ rules\[1\]\.canary\.percent: /);
   });
 });

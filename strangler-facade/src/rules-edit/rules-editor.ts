@@ -5,6 +5,7 @@
  */
 import { isMap, isSeq } from 'yaml';
 
+import type { StickyByConfig } from '../rules/rule-schema.js';
 import { InvalidEditError, UnknownRuleError } from './rules-edit-errors.js';
 import type { YamlPath, YamlTextEdit } from './yaml-text-edit.js';
 
@@ -24,6 +25,11 @@ export interface RulesEditor {
   setCanary(rule: string, canary: TrafficSplit): void;
   /** Sets the percent of an existing canary. */
   setCanaryPercent(rule: string, percent: number): void;
+  /**
+   * Sets the sticky key of an existing canary (`{header: x-user-id}`, `{bearerToken: {regex}}`,
+   * ...; the loader checks it), or removes it with null: the canary then uses `settings.stickyBy`.
+   */
+  setCanaryStickyBy(rule: string, stickyBy: StickyByConfig | null): void;
   /** Removes `canary` (nothing happens when there is none). */
   clearCanary(rule: string): void;
   /** Adds `shadow`, or sets its upstream and percent (keeping `compare` and the rest). */
@@ -66,10 +72,34 @@ export function createRulesEditor(edit: YamlTextEdit, sourceName: string): Rules
       throw new InvalidEditError(`percent must be a number, got ${JSON.stringify(value)}`);
     }
   };
+  /** The path of a rule that may carry a canary or shadow: not the default rule. */
+  const splitRulePath = (rule: string, key: 'canary' | 'shadow'): YamlPath => {
+    const path = rulePath(rule);
+    if (path[0] === 'default') {
+      throw new InvalidEditError(
+        `${sourceName}: "${rule}" is the default rule, which only names where unmatched ` +
+          `requests go and has no ${key}; to split them, add a rule before it ` +
+          `(match: { prefix: / }) and give that rule the ${key}`,
+      );
+    }
+    return path;
+  };
   const setSplit = (rule: string, key: 'canary' | 'shadow', split: TrafficSplit): void => {
     checkName(`${key} upstream`, split.upstream);
     checkPercent(split.percent);
-    edit.set([...rulePath(rule), key], { upstream: split.upstream, percent: split.percent });
+    edit.set([...splitRulePath(rule, key), key], {
+      upstream: split.upstream,
+      percent: split.percent,
+    });
+  };
+  const existingCanaryPath = (rule: string): YamlPath => {
+    const path = [...splitRulePath(rule, 'canary'), 'canary'];
+    if (!isMap(edit.get(path))) {
+      throw new InvalidEditError(
+        `${sourceName}: rule "${rule}" has no canary (set one with an upstream first)`,
+      );
+    }
+    return path;
   };
 
   return {
@@ -85,13 +115,13 @@ export function createRulesEditor(edit: YamlTextEdit, sourceName: string): Rules
     },
     setCanaryPercent(rule, percent) {
       checkPercent(percent);
-      const path = [...rulePath(rule), 'canary'];
-      if (!isMap(edit.get(path))) {
-        throw new InvalidEditError(
-          `${sourceName}: rule "${rule}" has no canary (set one with an upstream first)`,
-        );
-      }
-      edit.set([...path, 'percent'], percent);
+      edit.set([...existingCanaryPath(rule), 'percent'], percent);
+    },
+    setCanaryStickyBy(rule, stickyBy) {
+      const path = [...existingCanaryPath(rule), 'stickyBy'];
+      // Replaced whole: a new kind of key must not be merged into the old one's map.
+      edit.delete(path);
+      if (stickyBy !== null) edit.set(path, stickyBy);
     },
     clearCanary(rule) {
       edit.delete([...rulePath(rule), 'canary']);
