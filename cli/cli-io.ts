@@ -10,6 +10,14 @@ export interface CliIo {
   readonly cwd: string;
   /** ANSI colours in diffs. */
   readonly color: boolean;
+  /** Where interactive answers come from (the walkthrough's prompt); absent: none (`--yes`). */
+  readonly input?: CliInput;
+}
+
+/** stdin, or a stream in tests; a terminal can be put in raw mode (one key per answer). */
+export interface CliInput extends NodeJS.ReadableStream {
+  readonly isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
 }
 
 /** Done, or the file is valid. */
@@ -37,5 +45,6 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+    input: process.stdin,
   };
 }

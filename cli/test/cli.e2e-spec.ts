@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -38,6 +39,7 @@ async function strangler(
   args: string[],
   env: CliIo['env'] = {},
   cwd = process.cwd(),
+  input?: CliIo['input'],
 ): Promise<Run> {
   let out = '';
   let err = '';
@@ -51,6 +53,7 @@ async function strangler(
     env,
     cwd,
     color: false,
+    ...(input && { input }),
   });
   return { code, out, err };
 }
@@ -677,6 +680,34 @@ describe('strangler routes with a running facade', () => {
         facade.adminUrl,
       ]);
     }
+  });
+
+  it('walkthrough with answers piped in: n and quit ask again or stop, and apply nothing', async () => {
+    const answers = new PassThrough();
+    answers.end('n\nquit\n');
+    const before = await readFile(file, 'utf8');
+    const run = await strangler(
+      [
+        'walkthrough',
+        '--facade',
+        facade.url,
+        '--admin',
+        facade.adminUrl,
+        '--routes',
+        file,
+        '--state',
+        path.join(directory, 'walkthrough-state.json'),
+      ],
+      {},
+      directory,
+      answers,
+    );
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('"n"? answer Enter or y to apply, s to skip explanations, q to quit');
+    expect(run.out).toContain('Stopped before baseline');
+    expect(run.out).not.toContain('verifying');
+    expect(await readFile(file, 'utf8')).toBe(before);
   });
 
   it('an unreachable admin plane is exit 1 with a hint', async () => {

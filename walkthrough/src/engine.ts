@@ -9,9 +9,15 @@ import path from 'node:path';
 import { lineDiff, renderLineDiff } from '../../cli/routes/line-diff.js';
 import { restoreRoutes, waitForFacadeToServe } from './routes-change.js';
 import { readState, withCompleted, withoutLast, writeState } from './state-file.js';
+import {
+  parseStepAnswer,
+  STEP_ANSWER_HINT,
+  STEP_QUESTION,
+  type StepAnswer,
+} from './step-prompt.js';
 import type { StepContext, WalkthroughStep } from './step.js';
 
-/** Asks the user one question (interactive runs). */
+/** Asks the user one question (interactive runs): the answer as typed (`step-prompt.ts`). */
 export interface Prompter {
   ask(question: string): Promise<string>;
 }
@@ -127,18 +133,17 @@ export async function runWalkthrough(options: WalkthroughRunOptions): Promise<Wa
     if (!options.yes) {
       if (!options.prompter)
         throw new WalkthroughUsageError('interactive runs need a terminal; pass --yes');
-      const answer = (
-        await options.prompter.ask(
-          '  [Enter] apply and verify   [s] skip explanations from now on   [q] quit > ',
-        )
-      )
-        .trim()
-        .toLowerCase();
-      if (answer === 'q') {
+      let answer: StepAnswer | null = null;
+      while (answer === null) {
+        const text = await options.prompter.ask(STEP_QUESTION);
+        answer = parseStepAnswer(text);
+        if (answer === null) out(`  ${JSON.stringify(text.trim())}? ${STEP_ANSWER_HINT}\n`);
+      }
+      if (answer === 'quit') {
         out(`Stopped before ${step.id}. Run the walkthrough again to continue here.\n`);
         return { ok: true, verified: verifiedIds, notAvailable, quit: true };
       }
-      if (answer === 's') explanations = false;
+      if (answer === 'hide-explanations') explanations = false;
     }
     let ok = false;
     // A retry after a failed verification: undo still goes back to before the first attempt.

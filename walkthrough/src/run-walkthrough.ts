@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { CliError, EXIT_FAILED, EXIT_USAGE, type CliIo } from '../../cli/cli-io.js';
@@ -14,6 +13,7 @@ import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/lega
 import { cardsWalkthrough } from './cards-steps.js';
 import { runWalkthrough, undoLast, WalkthroughUsageError, type Prompter } from './engine.js';
 import { startStack, type StartedStack } from './stack-runner.js';
+import { stepPrompter } from './step-prompt.js';
 import type { StepContext, WalkthroughTarget } from './step.js';
 import type { WalkthroughCommandOptions } from './walkthrough-command.js';
 
@@ -117,7 +117,11 @@ export async function runWalkthroughCommand(
       return 0;
     }
     let prompter: Prompter | undefined;
-    if (!options.yes) prompter = linePrompter(io, (close) => (closePrompter = close));
+    if (!options.yes && io.input !== undefined) {
+      const stepAnswers = stepPrompter(io.input, io.out);
+      closePrompter = () => stepAnswers.close();
+      prompter = stepAnswers;
+    }
     const outcome = await runWalkthrough({
       steps,
       context,
@@ -139,29 +143,6 @@ export async function runWalkthroughCommand(
       await stack.stop();
     }
   }
-}
-
-/**
- * Answers from stdin, one line each. Lines are buffered (a piped answer file works); the end of
- * the input answers `q`.
- */
-function linePrompter(io: CliIo, onClose: (close: () => void) => void): Prompter {
-  const readline = createInterface({ input: process.stdin, terminal: false });
-  onClose(() => readline.close());
-  const lines = readline[Symbol.asyncIterator]();
-  return {
-    async ask(question) {
-      io.out(question);
-      const next = await lines.next();
-      if (next.done === true) {
-        io.out('\n');
-        return 'q';
-      }
-      // An answer piped in is not echoed: end the prompt's line.
-      if (process.stdin.isTTY !== true) io.out('\n');
-      return String(next.value);
-    },
-  };
 }
 
 /** The facade's admin plane answers: the example is running where the options say. */

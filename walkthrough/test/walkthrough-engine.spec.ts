@@ -242,6 +242,25 @@ describe('walkthrough engine', () => {
     );
   });
 
+  it('interactive: only Enter or y applies; n, quit and anything unknown do not', async () => {
+    const answers = ['n', 'maybe', 'quit '];
+    const prompter: Prompter = {
+      ask: () => Promise.resolve(answers.shift() ?? ''),
+    };
+    const steps = [routesStep('one', 'v1')];
+    const outcome = await runWalkthrough({ steps, context, stateFile, yes: false, prompter });
+    expect(outcome).toMatchObject({ quit: true, verified: [] });
+    expect(calls).toEqual([]);
+    expect(output).toContain('"n"? answer Enter or y to apply, s to skip explanations, q to quit');
+    expect(output).toContain('"maybe"? answer Enter or y');
+    expect(output).toContain('Stopped before one');
+
+    answers.push('Y');
+    const applied = await runWalkthrough({ steps, context, stateFile, yes: false, prompter });
+    expect(applied).toMatchObject({ quit: false, verified: ['one'] });
+    expect(calls).toEqual(['apply one', 'verify one']);
+  });
+
   it('a state file about another routes file is not used', async () => {
     await writeState(stateFile, {
       version: 1,
