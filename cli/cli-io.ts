@@ -20,9 +20,9 @@ export interface CliInput extends NodeJS.ReadableStream {
   setRawMode?(mode: boolean): unknown;
 }
 
-/** Done, or the file is valid. */
+/** Done, or the file is valid (also: the reader of the output went away, `| head`). */
 export const EXIT_OK = 0;
-/** Invalid file, refused edit, failed request. */
+/** Invalid file, refused edit, failed request, a refused change pending (`routes status`). */
 export const EXIT_FAILED = 1;
 /** Bad command line. */
 export const EXIT_USAGE = 2;
@@ -38,7 +38,14 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The process's own streams. A reader that goes away (`strangler ... | head -1`) ends the program
+ * quietly with exit 0 instead of an EPIPE stack trace, whoever was writing (the routes commands,
+ * the walkthrough, the mounted sync and contracts CLIs all write to these two streams).
+ */
 export function processIo(): CliIo {
+  endQuietlyWhenReaderGoes(process.stdout, (code) => process.exit(code));
+  endQuietlyWhenReaderGoes(process.stderr, (code) => process.exit(code));
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
@@ -47,4 +54,15 @@ export function processIo(): CliIo {
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     input: process.stdin,
   };
+}
+
+/** EPIPE on `stream` → `exit(EXIT_OK)`; any other stream error stays an error. */
+export function endQuietlyWhenReaderGoes(
+  stream: NodeJS.WritableStream,
+  exit: (code: number) => void,
+): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(EXIT_OK);
+  });
 }

@@ -233,10 +233,15 @@ export function addRoutesCommand(
 
   routes
     .command('status')
-    .description('rules version, refused reloads, upstreams and rollouts of a running facade')
+    .description(
+      'rules version, refused reloads, upstreams and rollouts of a running facade ' +
+        '(exit 1 while a change is refused)',
+    )
     .option('--admin <url>', ADMIN_HELP)
     .option('--json', 'print JSON')
-    .action((options: StatusOptions) => showStatus(options, io));
+    .action(async (options: StatusOptions) => {
+      setExitCode(await showStatus(options, io));
+    });
 
   return routes;
 }

@@ -11,6 +11,7 @@ import {
 } from '../../strangler-compare/index.js';
 import { adminClient } from '../admin-client.js';
 import type { CliIo } from '../cli-io.js';
+import { expectKnownRule } from './known-rule.js';
 
 export interface DiffsOptions {
   readonly rule?: string;
@@ -19,8 +20,14 @@ export interface DiffsOptions {
   readonly json?: boolean;
 }
 
+/** What the table's `learned` column counts (docs/cli.md says the same). */
+export const LEARNED_FOOTER =
+  '(learned: comparisons that also asked the primary a second time, shadow.learnNoise; a field ' +
+  "that differs between the primary's own two answers is noise, not a failure)\n";
+
 export async function showDiffs(options: DiffsOptions, io: CliIo): Promise<void> {
   const client = adminClient(options.admin, io.env);
+  if (options.rule !== undefined) await expectKnownRule(client, options.rule);
   const summary = summaryOf(await client.get<unknown>('/shadow/summary'));
   const routes = summary.routes.filter(
     (route) => options.rule === undefined || route.rule === options.rule,
@@ -35,6 +42,7 @@ export async function showDiffs(options: DiffsOptions, io: CliIo): Promise<void>
     return;
   }
   io.out(renderSummaryTable({ version: 1, routes }));
+  if (routes.length > 0) io.out(LEARNED_FOOTER);
   if (options.rule === undefined) {
     if (routes.some((route) => route.failing > 0)) {
       io.out('\n(strangler routes diffs --rule <name> shows the last mismatches of a rule)\n');

@@ -4,7 +4,7 @@
  * `/rollouts`).
  */
 import { adminClient } from '../admin-client.js';
-import { CliError, type CliIo } from '../cli-io.js';
+import { CliError, EXIT_FAILED, EXIT_OK, type CliIo } from '../cli-io.js';
 import { textTable } from '../text-table.js';
 
 export interface StatusOptions {
@@ -47,7 +47,11 @@ interface RolloutView {
   } | null;
 }
 
-export async function showStatus(options: StatusOptions, io: CliIo): Promise<void> {
+/**
+ * Exit code: 0 when the facade serves the file as it is, EXIT_FAILED while a change to the file
+ * is refused (the facade still serves an older version) or the facade cannot be asked.
+ */
+export async function showStatus(options: StatusOptions, io: CliIo): Promise<number> {
   const client = adminClient(options.admin, io.env);
   const status = await client.get<AdminStatus>('/status');
   let rollouts: unknown;
@@ -58,9 +62,10 @@ export async function showStatus(options: StatusOptions, io: CliIo): Promise<voi
     if (!(error instanceof CliError)) throw error;
     rolloutsError = error.message;
   }
+  const exitCode = status.lastReloadError ? EXIT_FAILED : EXIT_OK;
   if (options.json) {
     io.out(JSON.stringify({ status, rollouts: rollouts ?? null }, null, 2) + '\n');
-    return;
+    return exitCode;
   }
   const out: string[] = [];
   out.push(`facade   ${client.baseUrl}`);
@@ -108,6 +113,7 @@ export async function showStatus(options: StatusOptions, io: CliIo): Promise<voi
   }
   io.out('\nrollouts\n');
   io.out(rolloutsError === null ? renderRollouts(rollouts) : `  not available: ${rolloutsError}\n`);
+  return exitCode;
 }
 
 export function renderRollouts(answer: unknown): string {

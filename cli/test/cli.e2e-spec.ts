@@ -3,7 +3,7 @@
  * temp copy of the example routes.yaml; one suite with a real facade and stub upstreams on
  * loopback, one with a canned admin plane for the shadow and status views.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn as spawnProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -719,6 +719,7 @@ describe('strangler routes with a running facade', () => {
 
 describe('strangler routes diffs and status (canned admin answers)', () => {
   let server: Server;
+  let answers: Record<string, unknown>;
   let admin: string;
   const requests: string[] = [];
   const route: RouteKey = { rule: 'cards-get-by-id', method: 'GET', pathPattern: '/cards/:id' };
@@ -749,7 +750,11 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
         at: 0,
       });
     }
-    const answers: Record<string, unknown> = {
+    answers = {
+      '/rules': {
+        rules: [{ name: 'cards-get-by-id' }, { name: 'cards' }],
+        default: { name: 'default', upstream: 'legacy' },
+      },
       '/shadow/summary': summary.toJSON(),
       '/shadow/mismatches': store.mismatches(route),
       '/status': {
@@ -839,6 +844,14 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/cards-get-by-id GET \/cards\/:id +3 +1 +0/);
     expect(run.out).toContain('$.title');
+    expect(run.out).toContain('(learned: comparisons that also asked the primary a second time');
+  });
+
+  it('diffs --rule with a rule the facade does not have is exit 1 naming its rules', async () => {
+    const run = await strangler(['routes', 'diffs', '--rule', 'nosuch', '--admin', admin]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('no rule named "nosuch" (rules: cards-get-by-id, cards, default)');
+    expect(run.out).toBe('');
   });
 
   it('diffs --rule: the summary and the last mismatches as field diffs', async () => {
@@ -883,7 +896,8 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
 
   it('status: version, refused reload, upstreams and rollouts', async () => {
     const run = await strangler(['routes', 'status', '--admin', admin]);
-    expect(run.code).toBe(0);
+    // A refused change is pending: the facade serves an older version than the file.
+    expect(run.code).toBe(1);
     expect(run.out).toContain('rules    /srv/routes.yaml version 4 (0123456789abcdef)');
     expect(run.out).toContain('routes.yaml:3:1 version: Invalid input');
     expect(run.out).toContain('shadow   30 compared, 1 pending, 2 dropped');
@@ -892,6 +906,18 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
     expect(run.out).toMatch(
       /cards-get-by-id +cards-service +5% +1,5,25 +running +\S+ +120 +1 \(0\.8%\) +350 ms +2\/100 +advance 1→5%: 200 requests/,
     );
+  });
+
+  it('status: exit 0 once nothing is refused', async () => {
+    const status = answers['/status'] as Record<string, unknown>;
+    answers['/status'] = { ...status, lastReloadError: null };
+    try {
+      const run = await strangler(['routes', 'status', '--admin', admin, '--json']);
+      expect(run.code).toBe(0);
+      expect((await strangler(['routes', 'status', '--admin', admin])).code).toBe(0);
+    } finally {
+      answers['/status'] = status;
+    }
   });
 });
 
@@ -948,6 +974,18 @@ const COMPILED = path.join(import.meta.dirname, '../../dist/cli/strangler.js');
         example.replace(FLIP_LINE, '    upstream: cards-service # ← flip to cards-service\n'),
       );
       await rm(directory, { recursive: true, force: true });
+    });
+
+    it('ends quietly with exit 0 when the reader of its output goes away (| head -1)', async () => {
+      const child = spawnProcess(process.execPath, [COMPILED, 'walkthrough', '--list'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy();
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(err).toBe('');
+      expect(code).toBe(0);
     });
   },
 );
