@@ -17,6 +17,7 @@ import { Command, CommanderError } from 'commander';
 
 import { RulesError } from '../strangler-facade/src/rules/load-rules.js';
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './cli-io.js';
+import { missingDatabaseUrlVariables } from './example-databases.js';
 import { addRoutesCommand } from './routes/routes-command.js';
 import { addWalkthroughCommand } from '../walkthrough/src/walkthrough-command.js';
 
@@ -37,7 +38,16 @@ export async function runStrangler(argv: readonly string[], io: CliIo): Promise<
     const sync = buildCli().name('strangler sync');
     inheritOutput(sync, io);
     const before = process.exitCode;
-    await sync.parseAsync(args, { from: 'user' });
+    // The pipelines read their databases from *_DATABASE_URL (urlEnv): unset ones default to the
+    // example's, as the walkthrough's do, for as long as the command runs.
+    const defaults = missingDatabaseUrlVariables(io.env);
+    const unset = Object.keys(defaults).filter((name) => process.env[name] === undefined);
+    for (const name of unset) process.env[name] = defaults[name];
+    try {
+      await sync.parseAsync(args, { from: 'user' });
+    } finally {
+      for (const name of unset) delete process.env[name];
+    }
     if (process.exitCode !== before && Number(process.exitCode) > 0) {
       setExitCode(Number(process.exitCode));
       process.exitCode = before;

@@ -931,6 +931,19 @@ describe('strangler sync and contracts', () => {
     expect(contracts.out).toContain('--old <url>');
     expect((await strangler(['contracts', 'run'])).code).toBe(2);
   });
+
+  it("sync uses the example's databases when no *_DATABASE_URL is exported, as the walkthrough does", async () => {
+    const exported = ['LEGACY_DATABASE_URL', 'CARDS_DATABASE_URL', 'SEARCH_DATABASE_URL'].filter(
+      (name) => process.env[name] !== undefined,
+    );
+    expect(exported).toEqual([]); // the test needs them unset, as a newcomer's shell has them
+    // Port 1: nothing listens, so the status fails at connecting, to the URL it resolved.
+    const run = await strangler(['sync', 'status', 'cards'], { STRANGLER_PG_PORT: '1' });
+    expect(run.code).toBe(1);
+    expect(run.err).not.toContain('is not set');
+    expect(run.err).toContain('connect ECONNREFUSED 127.0.0.1:1');
+    expect(process.env.LEGACY_DATABASE_URL).toBeUndefined();
+  });
 });
 
 const COMPILED = path.join(import.meta.dirname, '../../dist/cli/strangler.js');

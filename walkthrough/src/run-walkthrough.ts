@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CliError, EXIT_FAILED, EXIT_USAGE, type CliIo } from '../../cli/cli-io.js';
+import { exampleDatabaseUrls } from '../../cli/example-databases.js';
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/legacy-config.js';
 import { cardsWalkthrough } from './cards-steps.js';
 import { runWalkthrough, undoLast, WalkthroughUsageError, type Prompter } from './engine.js';
@@ -42,7 +43,7 @@ export function targetFromOptions(
   const env = io.env;
   const local = (port: string | undefined, fallback: number): string =>
     `http://127.0.0.1:${port || fallback}`;
-  const pg = `postgres://postgres:postgres@127.0.0.1:${env.STRANGLER_PG_PORT || 54320}`;
+  const databases = exampleDatabaseUrls(env);
   const trim = (url: string): string => url.replace(/\/+$/, '');
   return {
     facadeUrl: trim(options.facade ?? local(env.STRANGLER_PORT, 8080)),
@@ -52,9 +53,9 @@ export function targetFromOptions(
     legacyUrl: trim(options.legacy ?? local(env.LEGACY_PORT, 3001)),
     cardsServiceUrl: trim(options.cardsService ?? local(env.CARDS_SERVICE_PORT, 3002)),
     searchServiceUrl: trim(options.searchService ?? local(env.SEARCH_SERVICE_PORT, 3003)),
-    legacyDatabaseUrl: options.legacyDb ?? env.LEGACY_DATABASE_URL ?? `${pg}/legacy`,
-    cardsDatabaseUrl: options.cardsDb ?? env.CARDS_DATABASE_URL ?? `${pg}/cards`,
-    searchDatabaseUrl: options.searchDb ?? env.SEARCH_DATABASE_URL ?? `${pg}/search`,
+    legacyDatabaseUrl: options.legacyDb ?? databases.legacy,
+    cardsDatabaseUrl: options.cardsDb ?? databases.cards,
+    searchDatabaseUrl: options.searchDb ?? databases.search,
     routesFile: path.resolve(io.cwd, options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml'),
     authTokenSecret: env.AUTH_TOKEN_SECRET || DEFAULT_AUTH_TOKEN_SECRET,
   };
