@@ -18,7 +18,13 @@ interface AdminStatus {
   readonly hash?: string;
   readonly loadedAt?: string;
   readonly lastReloadError?: { errors?: string[]; hash?: string | null; at?: string } | null;
-  readonly upstreams?: readonly { name?: string; url?: string; source?: string }[];
+  readonly upstreams?: readonly {
+    name?: string;
+    url?: string;
+    source?: string;
+    /** Set when the environment overrides the file's URL. */
+    fileUrl?: string;
+  }[];
   readonly circuits?: Readonly<Record<string, string>>;
   readonly shadow?: { pending?: number; completed?: number; dropped?: number } | null;
   readonly adminMutations?: boolean;
@@ -103,7 +109,9 @@ export async function showStatus(options: StatusOptions, io: CliIo): Promise<num
           ...upstreams.map((upstream) => [
             upstream.name ?? '?',
             upstream.url ?? '?',
-            upstream.source ?? '?',
+            overridden(upstream)
+              ? `${upstream.source ?? '?'} (overrides the file's ${upstream.fileUrl ?? '?'})`
+              : (upstream.source ?? '?'),
             circuits[upstream.name ?? ''] ?? 'closed',
           ]),
         ],
@@ -114,6 +122,16 @@ export async function showStatus(options: StatusOptions, io: CliIo): Promise<num
   io.out('\nrollouts\n');
   io.out(rolloutsError === null ? renderRollouts(rollouts) : `  not available: ${rolloutsError}\n`);
   return exitCode;
+}
+
+/** The environment overrides a URL the file gives differently: an edit of it changes nothing. */
+function overridden(upstream: { url?: string; fileUrl?: string }): boolean {
+  if (upstream.fileUrl === undefined || upstream.url === undefined) return false;
+  try {
+    return new URL(upstream.fileUrl).origin !== new URL(upstream.url).origin;
+  } catch {
+    return true;
+  }
 }
 
 export function renderRollouts(answer: unknown): string {

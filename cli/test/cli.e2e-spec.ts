@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -714,6 +714,54 @@ describe('strangler routes with a running facade', () => {
     const run = await strangler(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
     expect(run.code).toBe(1);
     expect(run.err).toContain('cannot reach the facade admin plane at http://127.0.0.1:1');
+  });
+});
+
+describe('an upstream URL the environment overrides', () => {
+  it('the facade warns in its log, and /status and routes status show the ignored file URL', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'strangler-cli-override-'));
+    const file = path.join(directory, 'routes.yaml');
+    await writeFile(file, await readFile(EXAMPLE_FILE, 'utf8'));
+    const logged: string[] = [];
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logged.push(chunk.toString());
+        callback();
+      },
+    });
+    const facade = await startFacade({
+      routesFile: file,
+      port: 0,
+      adminPort: 0,
+      env: {
+        STRANGLER_UPSTREAM_CARDS_SERVICE_URL: 'http://127.0.0.1:4002',
+        // Equal to the file: nothing is hidden, no warning.
+        STRANGLER_UPSTREAM_LEGACY_URL: 'http://127.0.0.1:3001',
+      },
+      logger: pino({ level: 'warn' }, logStream),
+      watch: { debounceMs: 20, pollIntervalMs: 100 },
+    });
+    try {
+      const messages = logged.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages).toContainEqual(
+        expect.stringMatching(
+          /^upstream "cards-service": STRANGLER_UPSTREAM_CARDS_SERVICE_URL=http:\/\/127\.0\.0\.1:4002 overrides \S*routes\.yaml's url http:\/\/127\.0\.0\.1:3002/,
+        ),
+      );
+      expect(messages.filter((message) => message.includes('"legacy"'))).toEqual([]);
+
+      const run = await strangler(['routes', 'status', '--admin', facade.adminUrl]);
+      expect(run.code).toBe(0);
+      expect(run.out).toMatch(
+        /cards-service +http:\/\/127\.0\.0\.1:4002 +STRANGLER_UPSTREAM_CARDS_SERVICE_URL \(overrides the file's http:\/\/127\.0\.0\.1:3002\)/,
+      );
+      expect(run.out).toMatch(
+        /legacy +http:\/\/127\.0\.0\.1:3001 +STRANGLER_UPSTREAM_LEGACY_URL +closed/,
+      );
+    } finally {
+      await facade.close();
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
 

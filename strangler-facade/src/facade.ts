@@ -28,6 +28,8 @@ import {
   type ReloadError,
   type ReloadOutcome,
 } from './rules/active-rules.js';
+import type { CompiledRuleTable } from './rules/compile-rules.js';
+import { overrideWarning, upstreamOverrides } from './rules/upstream-overrides.js';
 import { watchRules } from './rules/watch-rules.js';
 
 export interface FacadeOptions {
@@ -123,12 +125,18 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
   let proxy: Server | null = null;
   let rolloutController: RolloutController | null = null;
+  const warnOverriddenUpstreams = (table: CompiledRuleTable): void => {
+    for (const override of upstreamOverrides(table)) {
+      logger.warn({ ...override }, overrideWarning(override, sourceName));
+    }
+  };
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
     onLoaded: (loaded) => {
       logger.info(
         { version: loaded.version, hash: loaded.hash },
         `rules reloaded from ${sourceName}`,
       );
+      warnOverriddenUpstreams(loaded.table);
       metrics.reloads.labels('loaded').inc();
       metrics.rulesVersion.set(loaded.version);
       core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
@@ -144,6 +152,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     },
   });
   metrics.rulesVersion.set(rules.current.version);
+  warnOverriddenUpstreams(rules.current.table);
 
   const breakers = new CircuitBreakers((breaker, from) => {
     metrics.circuitChanged(breaker.upstream, breaker.state);

@@ -32,6 +32,8 @@ export interface CompiledUpstream {
   /** Where the URL came from: the file, or the named environment variable. */
   readonly source: 'file' | 'env';
   readonly envVar: string;
+  /** The URL the file gives; overridden when `source` is `env`. */
+  readonly fileUrl: string;
   readonly circuitBreaker: CircuitBreakerConfig;
 }
 
@@ -155,6 +157,7 @@ export function compileRules(
       origin: new URL(url).origin,
       source: fromEnv ? 'env' : 'file',
       envVar,
+      fileUrl: upstream.url,
       circuitBreaker: Object.freeze({ ...upstream.circuitBreaker }),
     });
     upstreams.push(compiled);

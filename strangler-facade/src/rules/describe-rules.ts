@@ -99,6 +99,8 @@ export function describeUpstreams(table: CompiledRuleTable) {
     name: upstream.name,
     url: upstream.origin,
     source: upstream.source === 'env' ? upstream.envVar : 'file',
+    // What the file says, when the environment overrides it (an edit of it changes nothing).
+    ...(upstream.source === 'env' && { fileUrl: upstream.fileUrl }),
   }));
 }
 
