@@ -2,12 +2,13 @@
 /**
  * `strangler`: the toolkit's one command line.
  *
- *   strangler routes list|validate|explain|flip|weight|shadow|diffs|status   (see docs/cli.md)
+ *   strangler routes list|validate|explain|flip|weight|sticky|shadow|diffs|status   (docs/cli.md)
  *   strangler sync ...         change data capture pipelines (strangler-sync)
  *   strangler contracts ...    contract tests old versus new (strangler-contracts)
  *   strangler walkthrough      migrate cards out of the bundled example, step by step (docs/walkthrough.md)
  *
- * Exit codes: 0 done / valid, 1 invalid file, refused edit or failed request, 2 bad command line.
+ * Exit codes (cli-io.ts): 0 done / valid (also when the reader of the output goes away), 1 invalid
+ * file, refused edit, failed request or a refused change pending, 2 bad command line.
  * `runStrangler` runs the whole program in-process (tests); the bottom of the file is the entry.
  */
 import { realpathSync } from 'node:fs';
