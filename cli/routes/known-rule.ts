@@ -1,6 +1,7 @@
 /**
- * A rule named on the command line (`diffs --rule`) must be one the running facade serves:
- * otherwise the answer would be an empty table that reads like "nothing compared yet".
+ * A rule named on the command line (`diffs --rule`, `record-cases --rule`) must be one the
+ * running facade serves: otherwise the answer would be empty, which reads like "nothing compared
+ * yet".
  */
 import type { AdminClient } from '../admin-client.js';
 import { CliError } from '../cli-io.js';

@@ -9,6 +9,7 @@ import type { ComparisonOptions, StoredComparison } from '../../strangler-compar
 import { recordCases } from '../../strangler-contracts/src/record-cases.js';
 import { adminClient } from '../admin-client.js';
 import { CliError, type CliIo } from '../cli-io.js';
+import { expectKnownRule } from './known-rule.js';
 
 export interface RecordCasesCliOptions {
   readonly rule: string;
@@ -34,6 +35,7 @@ export async function recordCasesCommand(options: RecordCasesCliOptions, io: Cli
     throw new CliError([`--include: expected mismatches, matches or both, got ${options.include}`]);
   }
   const client = adminClient(options.admin, io.env);
+  await expectKnownRule(client, options.rule);
   const query = new URLSearchParams({ rule: options.rule, include: include.join(',') });
   const answer = await client.get<CasesAnswer>(`/shadow/cases?${query.toString()}`);
   const entries = [...(answer.mismatches ?? []), ...(answer.matches ?? [])];

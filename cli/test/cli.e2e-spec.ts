@@ -895,11 +895,23 @@ describe('strangler routes diffs and status (canned admin answers)', () => {
     expect(run.out).toContain('(learned: comparisons that also asked the primary a second time');
   });
 
-  it('diffs --rule with a rule the facade does not have is exit 1 naming its rules', async () => {
+  it('diffs and record-cases --rule with a rule the facade does not have: exit 1 naming its rules', async () => {
     const run = await strangler(['routes', 'diffs', '--rule', 'nosuch', '--admin', admin]);
     expect(run.code).toBe(1);
     expect(run.err).toContain('no rule named "nosuch" (rules: cards-get-by-id, cards, default)');
     expect(run.out).toBe('');
+    const record = await strangler([
+      'routes',
+      'record-cases',
+      '--rule',
+      'nosuch',
+      '--out',
+      tmpdir(),
+      '--admin',
+      admin,
+    ]);
+    expect(record.code).toBe(1);
+    expect(record.err).toContain('no rule named "nosuch" (rules: cards-get-by-id, cards, default)');
   });
 
   it('diffs --rule: the summary and the last mismatches as field diffs', async () => {
