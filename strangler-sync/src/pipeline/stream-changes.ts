@@ -23,9 +23,9 @@ export interface StreamChangesOptions {
   startLsn: Lsn;
   applier: ChangeApplier;
   logger: Logger;
-  /** Whole source transactions per target transaction, at most (default 200). */
+  /** Whole source transactions per target transaction, at most (default 1000). */
   maxBatchTransactions?: number;
-  /** Change events per target transaction, at most, counted at source commits (default 5000). */
+  /** Change events per target transaction, at most, counted at source commits (default 10000). */
   maxBatchEvents?: number;
   onCommitted?: (appliedLsn: Lsn) => void;
   /** Reconnect-with-backoff bounds for a target outage (see TargetConnection). */
@@ -116,21 +116,20 @@ export class ChangeStreamer {
 
   private async run(): Promise<void> {
     const { applier, pipeline } = this.options;
-    const maxTransactions = this.options.maxBatchTransactions ?? 200;
-    const maxEvents = this.options.maxBatchEvents ?? 5000;
+    const maxTransactions = this.options.maxBatchTransactions ?? 1000;
+    const maxEvents = this.options.maxBatchEvents ?? 10_000;
     const source = this.source;
     let skipping = false;
-    let batchTransactions = 0;
-    let pending: { endLsn: Lsn; time: Date } | null = null;
+    /** The source transactions the batch holds, completed (with its size after each). */
+    let commits: { events: number; endLsn: Lsn; time: Date }[] = [];
     const batch = new TargetBatch(this.target, applier, pipeline, this.options.logger);
 
     const rollback = async () => {
       await batch.rollback();
-      pending = null;
-      batchTransactions = 0;
+      commits = [];
     };
     const flush = async () => {
-      const committed = pending;
+      const committed = commits[commits.length - 1];
       if (batch.open && committed) {
         await batch.commit(async (client) => {
           await recordAppliedCommit(
@@ -147,30 +146,40 @@ export class ChangeStreamer {
         syncMetrics.transactionsApplied.inc({ pipeline });
         this.options.onCommitted?.(this.appliedLsn);
       }
-      pending = null;
-      batchTransactions = 0;
+      commits = [];
       await source.acknowledge(this.appliedLsn);
     };
+    /** Policy `stop`: keep the whole source transactions before the poison one, then halt. */
+    const halt = async (error: unknown): Promise<never> => {
+      if (error instanceof DeadLetterStopError) {
+        const kept = await batch.keepCompleted(error.event);
+        commits = kept > 0 ? commits.filter((c) => c.events <= kept) : [];
+        if (kept > 0) await flush();
+        await batch.recordStop(error);
+      }
+      throw error;
+    };
+    const commitHeld = () => flush().catch(halt);
 
     try {
       for (;;) {
         if (this.stopRequested && !source.open) {
-          await flush();
+          await commitHeld();
           return;
         }
         // A batch is only held open while more is already waiting: never across an idle wait.
-        if (!source.open && pending && source.backlog === 0) await flush();
+        if (!source.open && commits.length > 0 && source.backlog === 0) await commitHeld();
         const item = await source.next();
         if (item.kind === 'wake') continue;
         if (item.kind === 'end') {
           if (!this.stopRequested) throw new Error('the replication stream ended unexpectedly');
           // Stopped: a half-applied source transaction is rolled back (it will be replayed).
           if (source.open) await rollback();
-          else await flush();
+          else await commitHeld();
           return;
         }
         if (item.kind === 'keepalive') {
-          if (!source.open && pending) await flush();
+          if (!source.open && commits.length > 0) await commitHeld();
           if (!source.open && !batch.open) {
             // Everything the server sent before this keepalive is applied: its position can be
             // confirmed, so WAL of unrelated tables does not pile up behind the slot.
@@ -190,16 +199,7 @@ export class ChangeStreamer {
           if (skipping) continue;
           const lsn = item.transaction.commitLsn;
           for (const event of item.events)
-            await batch
-              .apply(event, { lsn, seq: event.transaction?.total_order ?? 0 })
-              .catch(async (error: unknown) => {
-                if (error instanceof DeadLetterStopError) {
-                  // Keep the whole source transactions before the poison one, then halt.
-                  if (await batch.keepCompleted()) await flush();
-                  await batch.recordStop(error);
-                }
-                throw error;
-              });
+            await batch.apply(event, { lsn, seq: event.transaction?.total_order ?? 0 }).catch(halt);
           continue;
         }
         // commit
@@ -210,20 +210,19 @@ export class ChangeStreamer {
         if (!batch.open) {
           // Nothing of ours in it (or an echo): nothing to write, the position can be confirmed
           // when idle.
-          if (compareLsn(item.endLsn, this.appliedLsn) > 0 && !pending)
+          if (compareLsn(item.endLsn, this.appliedLsn) > 0 && commits.length === 0)
             this.appliedLsnIdle(item.endLsn);
           continue;
         }
         batch.markBoundary();
-        pending = { endLsn: item.endLsn, time: item.commitTime };
-        batchTransactions += 1;
+        commits.push({ events: batch.size, endLsn: item.endLsn, time: item.commitTime });
         if (
           source.backlog === 0 ||
           this.stopRequested ||
-          batchTransactions >= maxTransactions ||
+          commits.length >= maxTransactions ||
           batch.size >= maxEvents
         )
-          await flush();
+          await commitHeld();
       }
     } catch (error) {
       syncMetrics.errors.inc({ pipeline });
