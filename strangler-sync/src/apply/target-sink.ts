@@ -4,7 +4,6 @@ import type { ChangeEvent } from '../change-event/change-event.js';
 import type { Lsn } from '../lsn.js';
 import { syncMetrics } from '../metrics.js';
 import { DeadLetterStopError, type ChangeApplier, type RowPosition } from './change-applier.js';
-import { recordOriginPosition } from './replication-origin.js';
 import { recordAppliedCommit } from './sync-bookkeeping.js';
 import { TargetBatch } from './target-batch.js';
 import { TargetConnection, type TargetRetryOptions } from './target-connection.js';
@@ -100,9 +99,10 @@ export class TargetSink implements ChangeSink {
     if (!last) return;
     if (this.batch.open) {
       await this.batch.commit(async (client) => {
-        await recordAppliedCommit(client, targetSchema, pipeline, last.endLsn, last.time);
         // The origin's progress (pg_replication_origin_status) follows the applied position.
-        await recordOriginPosition(client, last.endLsn, last.time);
+        await recordAppliedCommit(client, targetSchema, pipeline, last.endLsn, last.time, {
+          originPosition: true,
+        });
       });
       syncMetrics.transactionsApplied.inc({ pipeline });
       this.options.onCommitted?.(last.endLsn);
