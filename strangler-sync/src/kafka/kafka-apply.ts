@@ -78,7 +78,8 @@ function isForeignKeyViolation(error: unknown): boolean {
  * PostgreSQL's own logical replication workers do: foreign keys (and user triggers) are not
  * enforced during apply, and the target converges to the source's consistent state. When the
  * role cannot be set (it needs a superuser or `GRANT SET ON PARAMETER`), or with `foreignKeys:
- * wait`, constraints are checked per event (`SET CONSTRAINTS ALL IMMEDIATE`);
+ * wait`, constraints are checked per statement (`SET CONSTRAINTS ALL IMMEDIATE`; event by event
+ * once a batch has failed);
  * when an event violates a foreign key, the events before it are committed (and their offsets),
  * its partition is paused and read again from that event a moment later, while the other
  * partitions go on, for up to `foreignKeyRetryMs`; only then is it applied under the pipeline's
