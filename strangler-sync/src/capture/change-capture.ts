@@ -48,12 +48,23 @@ export interface ChangeCaptureOptions {
   skipOrigins: readonly string[];
   /** Called for each skipped echo transaction. */
   onEchoSkipped?: () => void;
+  /**
+   * How long complete source transactions are held for more to join them while more keep
+   * arriving (default 50 ms): a steady stream must not wait for a full batch.
+   */
+  maxBatchDelayMs?: number;
 }
+
+/** What the capture reads: the slot as source transactions (SourceTransactions). */
+export type SourceReader = Pick<
+  SourceTransactions,
+  'start' | 'stop' | 'wake' | 'next' | 'open' | 'backlog' | 'acknowledge' | 'idleAckDue'
+>;
 
 /**
  * THE capture: reads the slot (pgoutput) as source transactions and hands them, whole, to a
  * sink; several at a time when more are already waiting (a burst costs fewer target commits or
- * producer requests), never held across an idle wait. The slot is acknowledged only with the
+ * producer requests), never held across an idle wait nor longer than `maxBatchDelayMs`. The slot is acknowledged only with the
  * commit end LSN of the last source transaction the sink has made durable.
  *
  * A crash at any point loses nothing: on restart the stream resumes from max(slot
@@ -62,40 +73,46 @@ export interface ChangeCaptureOptions {
  * versions make any other replay a no-op.
  */
 export class ChangeCapture {
-  private readonly stream: PgoutputStream;
-  private readonly source: SourceTransactions;
+  private readonly source: SourceReader;
   private stopRequested = false;
   private finished: Promise<void> | null = null;
 
+  /** `source` defaults to the slot of `options` read through pgoutput. */
   constructor(
     private readonly options: ChangeCaptureOptions,
     private readonly sink: ChangeSink,
+    source?: SourceReader,
+    private readonly now: () => number = Date.now,
   ) {
-    this.stream = new PgoutputStream({
-      sourceUrl: options.sourceUrl,
-      slot: options.slot,
-      publication: options.publication,
-      startLsn: options.startLsn,
-    });
-    this.source = new SourceTransactions(this.stream, {
-      pipeline: options.pipeline,
-      sourceDb: options.sourceDb,
-      skipOrigins: options.skipOrigins,
-      onEchoSkipped: options.onEchoSkipped,
-    });
+    this.source =
+      source ??
+      new SourceTransactions(
+        new PgoutputStream({
+          sourceUrl: options.sourceUrl,
+          slot: options.slot,
+          publication: options.publication,
+          startLsn: options.startLsn,
+        }),
+        {
+          pipeline: options.pipeline,
+          sourceDb: options.sourceDb,
+          skipOrigins: options.skipOrigins,
+          onEchoSkipped: options.onEchoSkipped,
+        },
+      );
   }
 
   /** Opens the sink and starts streaming; `done` settles when it ends (stop or failure). */
   async start(): Promise<{ done: Promise<void> }> {
     await this.sink.open();
     try {
-      await this.stream.start();
+      await this.source.start();
     } catch (error) {
       await this.sink.close();
       throw error;
     }
     this.finished = this.run().finally(async () => {
-      await this.stream.stop().catch(() => undefined);
+      await this.source.stop().catch(() => undefined);
       await this.sink.close().catch(() => undefined);
     });
     return { done: this.finished };
@@ -107,8 +124,8 @@ export class ChangeCapture {
    */
   async stop(graceMs = 5000): Promise<void> {
     this.stopRequested = true;
-    this.stream.wake();
-    const timer = setTimeout(() => void this.stream.stop(), graceMs);
+    this.source.wake();
+    const timer = setTimeout(() => void this.source.stop(), graceMs);
     try {
       await this.finished;
     } finally {
@@ -118,11 +135,17 @@ export class ChangeCapture {
 
   private async run(): Promise<void> {
     const { sink, source } = this;
+    const maxDelayMs = this.options.maxBatchDelayMs ?? 50;
     let skipping = false;
+    /** When the oldest complete source transaction the sink holds was completed. */
+    let heldSince = 0;
     const flush = async () => {
       await sink.flush();
       await source.acknowledge(sink.durable);
     };
+    // More waiting joins the batch (fewer target commits), but for at most maxDelayMs: a steady
+    // stream always has something waiting, and must not wait for a full batch.
+    const batchDue = () => source.backlog === 0 || this.now() - heldSince >= maxDelayMs;
     try {
       for (;;) {
         if (this.stopRequested && !source.open) {
@@ -130,7 +153,7 @@ export class ChangeCapture {
           return;
         }
         // A batch is only held while more is already waiting: never across an idle wait.
-        if (!source.open && sink.holding && source.backlog === 0) await flush();
+        if (!source.open && sink.holding && batchDue()) await flush();
         const item = await source.next();
         if (item.kind === 'wake') continue;
         if (item.kind === 'end') {
@@ -141,7 +164,9 @@ export class ChangeCapture {
           return;
         }
         if (item.kind === 'keepalive') {
-          if (!source.open && sink.holding) await flush();
+          // The server sends one after nearly every transaction while it keeps up: it is a
+          // moment to make the batch durable only when the batch is due anyway.
+          if (!source.open && sink.holding && batchDue()) await flush();
           if (!source.open && !sink.holding) {
             // Everything the server sent before this keepalive is durable: its position can be
             // confirmed, so WAL of unrelated tables does not pile up behind the slot.
@@ -169,8 +194,9 @@ export class ChangeCapture {
           skipping = false;
           continue;
         }
+        if (!sink.holding) heldSince = this.now();
         sink.complete({ endLsn: item.endLsn, time: item.commitTime });
-        if (source.backlog === 0 || this.stopRequested || sink.full) await flush();
+        if (batchDue() || this.stopRequested || sink.full) await flush();
       }
     } catch (error) {
       syncMetrics.errors.inc({ pipeline: this.options.pipeline });
