@@ -15,11 +15,15 @@ export async function printReadyBanner(
   config: StackConfig,
   legacyUrl: string,
   memberUserId: string | null,
+  persistence: { dataDir: string | undefined },
 ): Promise<void> {
   const facade = `http://127.0.0.1:${config.STRANGLER_PORT}`;
   const admin = `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}`;
   const rules = await fetchRules(admin);
   const sampleCardId = await newestCardId(legacyUrl);
+  // routes.yaml outlives a run: the first move may have been made already.
+  const readOne = rules.find((rule) => rule.path === '/cards/:id' && rule.methods?.includes('GET'));
+  const readOneMoved = readOne !== undefined && readOne.upstream !== 'legacy';
   const lines = [
     '',
     'strangler example is up',
@@ -37,8 +41,12 @@ export async function printReadyBanner(
     '',
     'try:',
     `  curl -i ${facade}/cards/${sampleCardId ?? '<card-id>'}`,
-    '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
-    '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+    ...(readOneMoved
+      ? [`  GET /cards/:id already goes to ${readOne.upstream} (X-Strangler-Upstream says so).`]
+      : [
+          '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
+          '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+        ]),
     ...(memberUserId
       ? [
           '',
@@ -52,6 +60,13 @@ export async function printReadyBanner(
     'the whole migration, step by step (in another terminal):',
     '  npx strangler walkthrough',
     '',
+    ...(persistence.dataDir
+      ? [
+          `data is kept between runs (${persistence.dataDir}), with routes.yaml and the`,
+          "walkthrough's progress; to start all three over: npm run reset (or npm start -- --fresh)",
+          '',
+        ]
+      : []),
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));

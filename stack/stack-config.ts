@@ -27,11 +27,21 @@ const stackConfigSchema = z.object({
   STRANGLER_PORT: port(8080),
   STRANGLER_ADMIN_PORT: port(8081),
   STRANGLER_ROUTES_FILE: z.string().min(1).default('routes.yaml'),
+  /** Where the example keeps what outlives a run: the database, the walkthrough's progress. */
+  STRANGLER_STATE_DIR: z.string().min(1).default('.strangler'),
+  /** `1`: a throwaway database, removed at stop (the walkthrough's and the tests' own stacks). */
+  STRANGLER_EPHEMERAL: z
+    .enum(['', '0', '1', 'false', 'true'])
+    .default('')
+    .transform((value) => value === '1' || value === 'true'),
   SEED: z.coerce.number().int().default(42),
   AUTH_TOKEN_SECRET: z.string().min(8).default('strangler-example-secret'),
 });
 
-export type StackConfig = z.infer<typeof stackConfigSchema> & { routesFile: string };
+export type StackConfig = z.infer<typeof stackConfigSchema> & {
+  routesFile: string;
+  stateDir: string;
+};
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   const parsed = stackConfigSchema.safeParse(env);
@@ -41,5 +51,9 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     );
     throw new Error(`invalid environment for npm start:\n${problems.join('\n')}`);
   }
-  return { ...parsed.data, routesFile: path.resolve(parsed.data.STRANGLER_ROUTES_FILE) };
+  return {
+    ...parsed.data,
+    routesFile: path.resolve(parsed.data.STRANGLER_ROUTES_FILE),
+    stateDir: path.resolve(parsed.data.STRANGLER_STATE_DIR),
+  };
 }

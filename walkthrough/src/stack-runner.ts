@@ -52,7 +52,12 @@ export async function startStack(
     STRANGLER_PORT: await findFreePort(),
     STRANGLER_ADMIN_PORT: await findFreePort(),
   };
-  const env: NodeJS.ProcessEnv = { ...process.env, STRANGLER_ROUTES_FILE: routesFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRANGLER_ROUTES_FILE: routesFile,
+    // A throwaway database: never the one `npm start` keeps between runs.
+    STRANGLER_EPHEMERAL: '1',
+  };
   // The walkthrough's stack makes its own databases: ignore the user's.
   delete env.STRANGLER_PG_URL;
   delete env.LEGACY_DATABASE_URL;
