@@ -103,7 +103,7 @@ describe('legacy database: migrations and seed', () => {
           return url;
         }),
       );
-      const options = { seed: 7, users: 60, cards: 400 };
+      const options = { seed: 7, users: 60, cards: 400, now: new Date('2030-03-01T00:00:00Z') };
       const summary = await seedLegacyDatabase(first, options);
       await seedLegacyDatabase(second, options);
       await seedLegacyDatabase(other, { ...options, seed: 8 });
