@@ -14,6 +14,7 @@ const TABLES: Record<string, string> = {
   likes: 'user_id, card_id',
   comments: 'id',
   moderation_actions: 'id',
+  notifications: 'user_id, card_id',
 };
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -67,6 +68,8 @@ describe('legacy database: migrations and seed', () => {
       const tables = await tableNames(url);
       expect(tables).toEqual(Object.keys(TABLES).sort());
 
+      await revertLegacyMigrations(url, 1);
+      expect(await tableNames(url)).not.toContain('notifications');
       await revertLegacyMigrations(url, 1);
       const columns = await withClient(url, async (client) => {
         const { rows } = await client.query(
