@@ -10,6 +10,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { mintAuthToken } from '../../legacy-monolith/src/auth/auth-token.js';
 import { findFreePort } from '../free-port.js';
 
 const entry = path.resolve('dist/stack/start.js');
@@ -166,6 +168,44 @@ describe('npm start', () => {
         return (page.items ?? []).some((hit) => hit.card.id === card.id);
       },
       15_000,
+      () => stack.output,
+    );
+  });
+
+  it("delivers cards-service's events to the monolith: a new card notifies the author's followers", async () => {
+    const token = /Bearer ([0-9a-f-]{36}\.[0-9a-f]{64})/.exec(stack.output)?.[1];
+    const authorId = token!.split('.')[0];
+    const db = new pg.Client(`postgres://postgres:postgres@127.0.0.1:${pgPort}/legacy`);
+    await db.connect();
+    const { rows } = await db
+      .query<{ id: string }>(
+        `SELECT id FROM users WHERE id <> $1 AND banned_at IS NULL ORDER BY id LIMIT 1`,
+        [authorId],
+      )
+      .finally(() => db.end());
+    const follower = `Bearer ${mintAuthToken(rows[0].id)}`;
+    const follow = await fetch(`${legacyUrl}/users/${authorId}/follow`, {
+      method: 'PUT',
+      headers: { authorization: follower },
+    });
+    expect(follow.status).toBe(204);
+
+    const created = await fetch(`${cardsServiceUrl}/cards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ title: 'Written in cards-service', body: 'an event', tags: [] }),
+    });
+    expect(created.status).toBe(201);
+    const card = (await created.json()) as { id: string };
+    await waitFor(
+      async () => {
+        const response = await fetch(`${legacyUrl}/notifications`, {
+          headers: { authorization: follower },
+        });
+        const body = (await response.json()) as { items?: { cardId: string }[] };
+        return (body.items ?? []).some((item) => item.cardId === card.id);
+      },
+      10_000,
       () => stack.output,
     );
   });
