@@ -27,7 +27,10 @@ const stackConfigSchema = z.object({
   STRANGLER_PORT: port(8080),
   STRANGLER_ADMIN_PORT: port(8081),
   STRANGLER_ROUTES_FILE: z.string().min(1).default('routes.yaml'),
-  /** Where the example keeps what outlives a run: the database, the walkthrough's progress. */
+  /**
+   * Where the example keeps what outlives a run: the database, the walkthrough's progress (the
+   * walkthrough reads `.strangler/` under its working directory unless given `--state`).
+   */
   STRANGLER_STATE_DIR: z.string().min(1).default('.strangler'),
   /** `1`: a throwaway database, removed at stop (the walkthrough's and the tests' own stacks). */
   STRANGLER_EPHEMERAL: z
