@@ -51,6 +51,7 @@ class StackRun {
 describe('npm start', () => {
   let stack: StackRun;
   let env: NodeJS.ProcessEnv;
+  let dir: string;
   let stateDir: string;
   let facadeUrl: string;
   let legacyUrl: string;
@@ -75,7 +76,7 @@ describe('npm start', () => {
     legacyUrl = `http://127.0.0.1:${legacyPort}`;
     cardsServiceUrl = `http://127.0.0.1:${cardsPort}`;
     searchServiceUrl = `http://127.0.0.1:${searchPort}`;
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-stack-'));
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-stack-'));
     // The embedded server runs as another user when the tests run as root: let it reach its data.
     await fs.chmod(dir, 0o755);
     stateDir = path.join(dir, 'state');
@@ -104,8 +105,10 @@ describe('npm start', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (stack.child.exitCode === null) process.kill(-stack.child.pid!, 'SIGKILL');
-  });
+    // Stopped in order even after a failed test: the folder holds its (large) database.
+    if (stack?.child.exitCode === null) await stack.interrupt();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  }, 60_000);
 
   it('moves GET /cards/:id from legacy to cards-service by one line of routes.yaml', async () => {
     const cardId = /\/cards\/([0-9a-f-]{36})/.exec(stack.output)?.[1];
