@@ -2,6 +2,8 @@
  * Fallback, retry rules and the circuit breaker against an upstream that is really KILLED
  * (server closed, sockets cut) and RESTARTED on the same port.
  */
+import { request } from 'node:http';
+
 import { send } from './support/http-client.js';
 import { eventually } from './support/http-client.js';
 import {
@@ -136,3 +138,86 @@ default:
     );
   });
 });
+
+describe.each(PROXY_CORES)('%s core: what a breaker counts', (_core, createCore) => {
+  let admin: ProgrammableUpstream;
+  let fixture: RoutesFixture;
+
+  beforeAll(async () => {
+    admin = await startProgrammableUpstream('admin');
+    fixture = await startRoutesFixture(
+      `version: 1
+settings:
+  limits: { maxRequestBodyBytes: 4096 }
+upstreams:
+  legacy: { url: ${admin.url} }
+  admin:
+    url: ${admin.url}
+    circuitBreaker: { failureRatio: 0.5, minRequests: 4, windowSeconds: 10, openSeconds: 5 }
+rules:
+  - name: admin
+    match: { prefix: /admin }
+    upstream: admin
+default:
+  upstream: legacy
+`,
+      { createCore },
+    );
+  });
+  afterAll(async () => {
+    await fixture.close();
+    await admin.close();
+  });
+
+  const circuits = async () =>
+    (await send(fixture.facade.adminPort, '/status')).json<{ circuits: Record<string, string> }>()
+      .circuits;
+
+  it("never opens on the facade's own 413 for chunked uploads over the limit", async () => {
+    for (let index = 0; index < 12; index += 1) {
+      const status = await uploadChunked(fixture.facade.port, '/admin/upload', 64 * 1024);
+      expect([413, 0]).toContain(status); // 0: the facade closed before the client finished
+    }
+    expect((await circuits()).admin ?? 'closed').toBe('closed');
+    const after = await send(fixture.facade.port, '/admin/ok');
+    expect(after.status).toBe(200);
+    expect(after.headers['x-strangler-upstream']).toBe('admin');
+  });
+
+  it('never opens on clients that go away before the answer', async () => {
+    admin.handler = () => undefined; // never answers
+    for (let index = 0; index < 8; index += 1) {
+      await abortAfterSent(fixture.facade.port, '/admin/slow', () => admin.received.length);
+    }
+    admin.handler = jsonAnswer('admin');
+    expect((await circuits()).admin ?? 'closed').toBe('closed');
+    expect((await send(fixture.facade.port, '/admin/ok')).status).toBe(200);
+  });
+});
+
+/** A chunked POST of `bytes` bytes; resolves the status, or 0 when the connection was cut. */
+function uploadChunked(port: number, path: string, bytes: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.setHeader('transfer-encoding', 'chunked');
+    const chunk = Buffer.alloc(4096, 'x');
+    for (let sent = 0; sent < bytes; sent += chunk.length) req.write(chunk);
+    req.end();
+  });
+}
+
+/** A GET the client abandons once the upstream has received it. */
+async function abortAfterSent(port: number, path: string, received: () => number): Promise<void> {
+  const before = received();
+  const req = request({ host: '127.0.0.1', port, path, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  await eventually(() => (received() > before ? true : undefined));
+  req.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -122,7 +122,12 @@ export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
         else upstreamReq.end();
       } else if (body === null) upstreamReq.end();
       else if (Buffer.isBuffer(body)) upstreamReq.end(body);
-      else body.pipe(upstreamReq);
+      else {
+        // `pipe` does not forward errors: a body stream that fails (the size limit) must end
+        // the upstream request too, or it would wait for the rest of a body that never comes.
+        body.once('error', (error) => fail('', error));
+        body.pipe(upstreamReq);
+      }
     });
   }
 

@@ -123,6 +123,13 @@ export function describeFailure(
   const code = (error as { code?: unknown }).code;
   const where = `upstream "${upstream.name}" (${upstream.origin})`;
   switch (code) {
+    case 'BODY_TOO_LARGE': // the facade's own limit cut the request (`request/request-body.ts`)
+      return {
+        status: 413,
+        error: 'payload_too_large',
+        message: (error as Error).message,
+        kind: 'body-refused',
+      };
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return {

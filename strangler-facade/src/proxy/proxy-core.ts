@@ -33,16 +33,20 @@ export interface OutgoingRequest {
 }
 
 /**
- * What went wrong: `connect` (nothing was sent: refused, unreachable, connect timeout),
- * `timeout` (sent, no response head in time), `reset` (connection lost after sending),
- * `status` (a diverted 5xx answer), `circuit-open` (not sent: the upstream's breaker is open).
+ * What went wrong. Caused by the upstream (what a circuit breaker and a rollout count):
+ * `connect` (nothing was sent: refused, unreachable, connect timeout), `timeout` (sent, no
+ * response head in time), `reset` (connection lost before a response head), `status` (a
+ * diverted 5xx answer). Not the upstream's doing (never counted against it): `circuit-open`
+ * (not sent: its breaker is open), `body-refused` (the facade cut the request because the
+ * client's body went over the size limit). See `resilience/upstream-fault.ts`.
  */
-export type FailureKind = 'connect' | 'timeout' | 'reset' | 'status' | 'circuit-open';
+export type FailureKind =
+  'connect' | 'timeout' | 'reset' | 'status' | 'circuit-open' | 'body-refused';
 
-/** A failure before any response byte was sent; the pipeline turns it into a JSON 502/504. */
+/** A failure before any response byte was sent; the pipeline turns it into a JSON error. */
 export interface ForwardFailure {
-  readonly status: 502 | 503 | 504;
-  readonly error: 'bad_gateway' | 'gateway_timeout' | 'service_unavailable';
+  readonly status: 413 | 502 | 503 | 504;
+  readonly error: 'bad_gateway' | 'gateway_timeout' | 'service_unavailable' | 'payload_too_large';
   readonly message: string;
   readonly kind: FailureKind;
   /** For `status` failures: what the upstream answered. */

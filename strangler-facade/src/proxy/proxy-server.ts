@@ -36,6 +36,7 @@ import {
   type ForwardPlan,
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
+import { upstreamFailed } from '../resilience/upstream-fault.js';
 import { upstreamRequestHeaders, unwrapMappedIPv4 } from '../request/forwarded-headers.js';
 import { normaliseTarget } from '../request/normalise-path.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
@@ -104,9 +105,9 @@ export function createProxyHandler(
     if (route !== null) {
       metrics?.observeRequest(route.name, exchange.upstream.name, status, durationMs / 1000);
       if (rollout !== null && route.canary?.rollout != null) {
-        // a canary request that needed the fallback (or the primary) counts as a canary failure
-        const failed = exchange.fallbackFrom !== null || status === 0 || status >= 500;
-        rollout.observe(route.name, exchange.canary, failed, durationMs);
+        // only the upstream's failures count (a canary request that needed the fallback or the
+        // primary did fail); the facade's own refusals and clients that left do not
+        rollout.observe(route.name, exchange.canary, upstreamFailed(exchange, status), durationMs);
       }
       if (job !== null) offerShadow(exchange, res, job);
     }

@@ -21,8 +21,9 @@ import type { ProxyCore, ForwardFailure } from '../proxy/proxy-core.js';
 import type { ProxyExchange } from '../proxy/proxy-exchange.js';
 import type { ResponseCapture } from '../proxy/response-capture.js';
 import type { CompiledUpstream, RouteTarget } from '../rules/compile-rules.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
+import { REFUSED, type CircuitBreakers } from './circuit-breaker.js';
 import type { RetryBudgets } from './retry-budget.js';
+import { isUpstreamFault } from './upstream-fault.js';
 
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'GET',
@@ -65,7 +66,8 @@ export class ResilientForwarder {
     const canFallback = fallback !== null && fallback.upstream !== first && !exchange.forced;
     if (canFallback) this.budgets.recordRequest(route.name, now);
 
-    if (!this.breakers.for(first).allow(now)) {
+    const ticket = this.breakers.for(first).allow(now);
+    if (ticket === REFUSED) {
       exchange.failure = 'circuit-open';
       this.metrics?.upstreamErrors.labels(route.name, first.name, 'circuit-open').inc();
       if (canFallback) {
@@ -89,7 +91,16 @@ export class ResilientForwarder {
 
     const idempotent = IDEMPOTENT_METHODS.has(exchange.method);
     const divert = canFallback && fallback.on5xx && idempotent && plan.replayable;
-    const failure = await this.#attempt(req, res, exchange, plan, first, divert, plan.capture);
+    const failure = await this.#attempt(
+      req,
+      res,
+      exchange,
+      plan,
+      first,
+      ticket,
+      divert,
+      plan.capture,
+    );
     if (failure === null || !canFallback) return failure;
 
     let refused: string | null = null;
@@ -108,6 +119,8 @@ export class ResilientForwarder {
       case 'status': // only diverted when a retry was allowed
       case 'circuit-open':
         break;
+      case 'body-refused': // the facade's own refusal: the client gets its 413
+        return failure;
     }
     if (refused === null && !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())) {
       refused = 'budget_exhausted';
@@ -134,13 +147,14 @@ export class ResilientForwarder {
     exchange.fallbackFrom = from.name;
     exchange.fallbackReason = reason;
     this.metrics?.fallbacks.labels(route.name, from.name, to.name, reason).inc();
-    if (!this.breakers.for(to).allow(Date.now())) {
+    const ticket = this.breakers.for(to).allow(Date.now());
+    if (ticket === REFUSED) {
       exchange.upstream = to;
       exchange.failure = 'circuit-open';
       this.metrics?.upstreamErrors.labels(route.name, to.name, 'circuit-open').inc();
       return failure ?? circuitOpen(to);
     }
-    return this.#attempt(req, res, exchange, plan, to, false, null);
+    return this.#attempt(req, res, exchange, plan, to, ticket, false, null);
   }
 
   async #attempt(
@@ -149,6 +163,7 @@ export class ResilientForwarder {
     exchange: ProxyExchange,
     plan: ForwardPlan,
     upstream: CompiledUpstream,
+    ticket: number,
     divert5xx: boolean,
     capture: ResponseCapture | null,
   ): Promise<ForwardFailure | null> {
@@ -164,15 +179,19 @@ export class ResilientForwarder {
       divert5xx,
       capture,
     });
+    // Only the upstream's own failures count against it (`upstream-fault.ts`); a client that
+    // went away before the answer (no failure, nothing sent to the client) counts for nothing.
     const breaker = this.breakers.for(upstream);
     if (failure !== null) {
       exchange.failure = failure.kind;
-      breaker.record(false, Date.now());
-      this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();
+      if (isUpstreamFault(failure.kind)) {
+        breaker.record(ticket, false, Date.now());
+        this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();
+      }
     } else if (res.headersSent) {
       exchange.failure = null;
       const failed = res.statusCode >= 500;
-      breaker.record(!failed, Date.now());
+      breaker.record(ticket, !failed, Date.now());
       if (failed) this.metrics?.upstreamErrors.labels(route.name, upstream.name, 'status').inc();
     }
     return failure;
