@@ -2,7 +2,7 @@
  * Fallback, retry rules and the circuit breaker against an upstream that is really KILLED
  * (server closed, sockets cut) and RESTARTED on the same port.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 
 import { send } from './support/http-client.js';
 import { eventually } from './support/http-client.js';
@@ -13,6 +13,7 @@ import {
 } from './support/programmable-upstream.js';
 import { PROXY_CORES } from './support/proxy-cores.js';
 import { startRoutesFixture, type RoutesFixture } from './support/routes-fixture.js';
+import { startUpstreamProcess, type UpstreamProcess } from './support/upstream-process.js';
 
 describe.each(PROXY_CORES)('%s core: fallback and circuit breaker', (_core, createCore) => {
   let primary: ProgrammableUpstream;
@@ -220,4 +221,130 @@ async function abortAfterSent(port: number, path: string, received: () => number
   await eventually(() => (received() > before ? true : undefined));
   req.destroy();
   await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe.each(PROXY_CORES)(
+  '%s core: an extracted service killed under load',
+  (_core, createCore) => {
+    let extracted: UpstreamProcess;
+    let legacy: ProgrammableUpstream;
+    let fixture: RoutesFixture;
+
+    beforeAll(async () => {
+      extracted = await startUpstreamProcess('cards-service');
+      legacy = await startProgrammableUpstream('legacy');
+      fixture = await startRoutesFixture(
+        `version: 1
+upstreams:
+  legacy: { url: ${legacy.url} }
+  cards-service:
+    url: ${extracted.url}
+    circuitBreaker: { openSeconds: 1 }
+rules:
+  - name: cards
+    match: { prefix: /cards }
+    upstream: cards-service
+    fallback: { upstream: legacy }
+default:
+  upstream: legacy
+`,
+        { createCore },
+      );
+    });
+    afterAll(async () => {
+      await fixture.close();
+      await Promise.all([extracted.close(), legacy.close()]);
+    });
+
+    it('fails at most 0.1 % of GETs while it is SIGKILLed and restarted, then serves again', async () => {
+      const load = startGetLoad(fixture.facade.port, '/cards/', 16);
+      try {
+        await load.reached(300);
+        await extracted.kill();
+        await load.reached(load.count() + 600); // the outage, under load
+        await extracted.restart();
+        // after openSeconds a probe finds it back: the traffic returns to the primary
+        await eventually(
+          () =>
+            load.lastUpstreams(20).every((name) => name === 'cards-service') ? true : undefined,
+          10_000,
+        );
+      } finally {
+        await load.stop();
+      }
+      const outcome = load.outcome();
+      expect(outcome.total).toBeGreaterThanOrEqual(900);
+      expect(outcome.byUpstream.legacy).toBeGreaterThan(0); // the fallback did serve
+      expect(outcome.failed / outcome.total).toBeLessThanOrEqual(0.001);
+    });
+  },
+);
+
+interface GetLoad {
+  count(): number;
+  /** Resolves once `total` requests have finished (fails after 15 s). */
+  reached(total: number): Promise<void>;
+  /** Upstreams that answered the last `n` successful requests. */
+  lastUpstreams(n: number): string[];
+  stop(): Promise<void>;
+  outcome(): {
+    total: number;
+    failed: number;
+    byUpstream: Record<string, number>;
+    errors: string[];
+  };
+}
+
+/** `concurrency` keep-alive clients sending GETs back to back until `stop()` (loopback). */
+function startGetLoad(port: number, pathPrefix: string, concurrency: number): GetLoad {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const answeredBy: string[] = [];
+  const byUpstream: Record<string, number> = {};
+  const errors: string[] = [];
+  let total = 0;
+  let failed = 0;
+  let stopped = false;
+  const getOnce = (index: number): Promise<void> =>
+    new Promise((resolve) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: `${pathPrefix}${index}`, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            total += 1;
+            const upstream = String(res.headers['x-strangler-upstream']);
+            if (res.statusCode === 200) {
+              answeredBy.push(upstream);
+              byUpstream[upstream] = (byUpstream[upstream] ?? 0) + 1;
+            } else {
+              failed += 1;
+              errors.push(`${res.statusCode} from ${upstream}`);
+            }
+            resolve();
+          });
+        },
+      );
+      req.on('error', (error) => {
+        total += 1;
+        failed += 1;
+        errors.push(error.message);
+        resolve();
+      });
+      req.end();
+    });
+  const worker = async (): Promise<void> => {
+    for (let index = 0; !stopped; index += 1) await getOnce(index);
+  };
+  const workers = Array.from({ length: concurrency }, () => worker());
+  return {
+    count: () => total,
+    reached: (target) => eventually(() => (total >= target ? true : undefined), 15_000, 5),
+    lastUpstreams: (n) => (answeredBy.length < n ? [] : answeredBy.slice(-n)),
+    async stop() {
+      stopped = true;
+      await Promise.all(workers);
+      agent.destroy();
+    },
+    outcome: () => ({ total, failed, byUpstream, errors: errors.slice(0, 10) }),
+  };
 }

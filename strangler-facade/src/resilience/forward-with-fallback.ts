@@ -2,13 +2,16 @@
  * Step 9 of the pipeline: send to the chosen upstream through its circuit breaker, and when that
  * fails, retry ONCE on the rule's fallback upstream, within the rule's retry budget:
  *
- *   connect-error   nothing reached the upstream: retried for any method (body replayable)
+ *   connect-error   nothing reached the upstream: retried for any method (body replayable),
+ *                   outside the retry budget
+ *   reset           connection lost before a response head: idempotent methods only, outside
+ *                   the retry budget (a lost connection is not a slow upstream)
  *   timeout, 5xx    the upstream may have acted: retried for idempotent methods only
- *                   (GET HEAD OPTIONS PUT DELETE TRACE); a 5xx is held back from the client
- *                   (not streamed) only when a retry is possible, so it can be replaced
- *   reset           connection lost after sending: like timeout (idempotent only)
+ *                   (GET HEAD OPTIONS PUT DELETE TRACE), within the retry budget; a 5xx is held
+ *                   back from the client (not streamed) only when a retry is possible
  *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used);
  *                   without a fallback, a canary's share goes back to the primary, else 503
+ *   body refused    the facade cut the request (size limit): never retried, never counted
  *
  * A POST is therefore never replayed after its bytes went out. Bodies are replayable only when
  * the pipeline holds a complete copy (see `request/request-body.ts`).
@@ -122,7 +125,17 @@ export class ResilientForwarder {
       case 'body-refused': // the facade's own refusal: the client gets its 413
         return failure;
     }
-    if (refused === null && !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())) {
+    // A lost connection (refused, or reset before a response head) is retried without touching
+    // the budget: the upstream produced no answer, the fallback serves in its place what the
+    // breaker will soon send it anyway (like nginx's `proxy_next_upstream error` and Envoy's
+    // `connect-failure`/`reset`). The budget guards the costly retries: timeouts and 5xx, where
+    // the upstream is slow or busy and a retry doubles the work.
+    const spendsBudget = failure.kind !== 'connect' && failure.kind !== 'reset';
+    if (
+      refused === null &&
+      spendsBudget &&
+      !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())
+    ) {
       refused = 'budget_exhausted';
     }
     if (refused !== null) {
