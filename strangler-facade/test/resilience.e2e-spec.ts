@@ -338,7 +338,9 @@ function startGetLoad(port: number, pathPrefix: string, concurrency: number): Ge
   const workers = Array.from({ length: concurrency }, () => worker());
   return {
     count: () => total,
-    reached: (target) => eventually(() => (total >= target ? true : undefined), 15_000, 5),
+    async reached(target) {
+      await eventually(() => (total >= target ? true : undefined), 15_000, 5);
+    },
     lastUpstreams: (n) => (answeredBy.length < n ? [] : answeredBy.slice(-n)),
     async stop() {
       stopped = true;
