@@ -24,6 +24,7 @@ import { ShadowDispatcher } from './shadow/shadow-dispatcher.js';
 import { ShadowRecorder } from './shadow/shadow-recorder.js';
 import {
   ActiveRules,
+  type ActiveRulesEvents,
   type LoadedRules,
   type ReloadError,
   type ReloadOutcome,
@@ -44,6 +45,11 @@ export interface FacadeOptions {
   readonly connectTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
   readonly bodyTimeoutMs?: number;
+  /**
+   * Rules content must read the same twice this far apart before it is loaded, so a file written
+   * in place is never served half-way (default 300; 0 reads once). Applies to every reload.
+   */
+  readonly reloadSettleMs?: number;
   /** Debounce of file events and interval of the stat poll; `false` turns watching off. */
   readonly watch?: { readonly debounceMs?: number; readonly pollIntervalMs?: number } | false;
   /** Source of `STRANGLER_UPSTREAM_<NAME>_URL` overrides. Default `process.env`. */
@@ -104,6 +110,7 @@ export function facadeOptionsFromConfig(config: FacadeConfig): FacadeOptions {
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
+    reloadSettleMs: config.reloadSettleMs,
     ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
     accessLog: config.accessLog,
     processMetrics: true,
@@ -123,7 +130,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
   let proxy: Server | null = null;
   let rolloutController: RolloutController | null = null;
-  const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
+  const rulesEvents: ActiveRulesEvents = {
     onLoaded: (loaded) => {
       logger.info(
         { version: loaded.version, hash: loaded.hash },
@@ -142,7 +149,14 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
         `rules change REFUSED, still serving the last good rules:\n  ${error.errors.join('\n  ')}`,
       );
     },
-  });
+  };
+  const rules = await ActiveRules.load(
+    options.routesFile,
+    sourceName,
+    options.env ?? process.env,
+    rulesEvents,
+    options.reloadSettleMs !== undefined ? { settleMs: options.reloadSettleMs } : {},
+  );
   metrics.rulesVersion.set(rules.current.version);
 
   const breakers = new CircuitBreakers((breaker, from) => {
