@@ -138,7 +138,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       );
       metrics.reloads.labels('loaded').inc();
       metrics.rulesVersion.set(loaded.version);
-      core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
+      core.retainUpstreams?.(loaded.table.upstreams);
       if (proxy !== null) applyServerLimits(proxy, loaded.table);
       rolloutController?.syncWithRules();
     },

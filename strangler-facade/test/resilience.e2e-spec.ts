@@ -2,9 +2,9 @@
  * Fallback, retry rules and the circuit breaker against an upstream that is really KILLED
  * (server closed, sockets cut) and RESTARTED on the same port.
  */
-import { Agent, request } from 'node:http';
+import { Agent, request, type ServerResponse } from 'node:http';
 
-import { send } from './support/http-client.js';
+import { send, type Reply } from './support/http-client.js';
 import { eventually } from './support/http-client.js';
 import {
   jsonAnswer,
@@ -350,3 +350,80 @@ function startGetLoad(port: number, pathPrefix: string, concurrency: number): Ge
     outcome: () => ({ total, failed, byUpstream, errors: errors.slice(0, 10) }),
   };
 }
+
+describe.each(PROXY_CORES)('%s core: connections per upstream', (_core, createCore) => {
+  let busy: ProgrammableUpstream;
+  let fixture: RoutesFixture;
+  const held: ServerResponse[] = [];
+  const connections = new Set<number>();
+
+  beforeAll(async () => {
+    busy = await startProgrammableUpstream('cards-service');
+    fixture = await startRoutesFixture(
+      `version: 1
+upstreams:
+  legacy: { url: ${busy.url} }
+  cards-service:
+    url: ${busy.url}
+    connections: { max: 2, queue: 2 }
+    circuitBreaker: { minRequests: 1, failureRatio: 0.01 }
+rules:
+  - name: cards
+    match: { prefix: /cards }
+    upstream: cards-service
+    fallback: { upstream: legacy }
+default:
+  upstream: legacy
+`,
+      { createCore },
+    );
+  });
+  afterAll(async () => {
+    await fixture.close();
+    await busy.close();
+  });
+
+  it('opens at most `max` connections, queues `queue` more, and answers the rest 503 + Retry-After', async () => {
+    busy.handler = (req, res) => {
+      connections.add(req.socket.remotePort ?? 0);
+      held.push(res); // answered once the test releases them
+    };
+    const answered: Reply[] = [];
+    const replies = Array.from({ length: 7 }, (_, index) =>
+      send(fixture.facade.port, `/cards/${index}`, {
+        headers: { 'x-request-id': `busy-${index}` },
+      }).then((reply) => {
+        answered.push(reply);
+        return reply;
+      }),
+    );
+    // 2 on connections, 2 queued: the other 3 are refused at once, before anything is released
+    await eventually(() => (answered.length === 3 && held.length === 2 ? true : undefined));
+    for (const reply of answered) {
+      expect(reply.status).toBe(503);
+      expect(reply.headers['retry-after']).toBe('1');
+      expect(reply.json()).toMatchObject({
+        error: 'service_unavailable',
+        upstream: 'cards-service',
+        requestId: reply.headers['x-request-id'],
+      });
+      expect(String(reply.json().message)).toMatch(/2 connections in use and 2 requests waiting/);
+    }
+    // the upstream sees the queued ones only as connections free up
+    while (busy.received.length < 4 || held.length > 0) {
+      held.shift()?.end('{}');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const statuses = (await Promise.all(replies)).map((reply) => reply.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 503, 503, 503]);
+    expect(connections.size).toBeLessThanOrEqual(2);
+    // the facade's own 503s are not the upstream's failures: the circuit stays closed
+    const status = await send(fixture.facade.adminPort, '/status');
+    expect(status.json<{ circuits: Record<string, string> }>().circuits['cards-service']).toBe(
+      'closed',
+    );
+    expect((await send(fixture.facade.adminPort, '/metrics')).text).toMatch(
+      /strangler_limit_refusals_total\{reason="upstream_busy"\} 3/,
+    );
+  });
+});

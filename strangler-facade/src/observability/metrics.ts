@@ -128,7 +128,7 @@ export class FacadeMetrics {
     });
     this.limitRefusals = new Counter({
       name: 'strangler_limit_refusals_total',
-      help: 'Requests refused by a limit (body_too_large)',
+      help: 'Requests refused by a limit (body_too_large, upstream_busy: connections and queue full)',
       labelNames: ['reason'],
       registers,
     });

@@ -271,6 +271,10 @@ export function createProxyHandler(
       failure.message,
     );
     exchange.facadeStatus = failure.status;
+    const headers = responseHeadersFor(exchange.requestId, route, exchange.upstream, routeHeaders);
+    if (failure.retryAfterSeconds !== undefined) {
+      headers.push('retry-after', String(failure.retryAfterSeconds));
+    }
     sendFacadeError(
       res,
       failure.status,
@@ -280,7 +284,7 @@ export function createProxyHandler(
         upstream: exchange.upstream.name,
         requestId: exchange.requestId,
       },
-      responseHeadersFor(exchange.requestId, route, exchange.upstream, routeHeaders),
+      headers,
     );
   }
 

@@ -12,6 +12,8 @@
  *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used);
  *                   without a fallback, a canary's share goes back to the primary, else 503
  *   body refused    the facade cut the request (size limit): never retried, never counted
+ *   queue full      the upstream's connections and queue are full: 503 + Retry-After at once
+ *                   (its overflow is not moved onto the fallback), never counted
  *
  * A POST is therefore never replayed after its bytes went out. Bodies are replayable only when
  * the pipeline holds a complete copy (see `request/request-body.ts`).
@@ -122,7 +124,8 @@ export class ResilientForwarder {
       case 'status': // only diverted when a retry was allowed
       case 'circuit-open':
         break;
-      case 'body-refused': // the facade's own refusal: the client gets its 413
+      case 'body-refused': // the facade's own refusals: the client gets its 413 ...
+      case 'queue-full': // ... or its 503 + Retry-After (the upstream is busy, not failing)
         return failure;
     }
     // A lost connection (refused, or reset before a response head) is retried without touching
@@ -197,6 +200,7 @@ export class ResilientForwarder {
     const breaker = this.breakers.for(upstream);
     if (failure !== null) {
       exchange.failure = failure.kind;
+      if (failure.kind === 'queue-full') this.metrics?.limitRefusals.labels('upstream_busy').inc();
       if (isUpstreamFault(failure.kind)) {
         breaker.record(ticket, false, Date.now());
         this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();

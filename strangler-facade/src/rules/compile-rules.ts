@@ -16,6 +16,7 @@ import {
   upstreamUrlProblem,
   type CanaryConfig,
   type CircuitBreakerConfig,
+  type ConnectionLimits,
   type FallbackConfig,
   type RolloutConfig,
   type RoutesFile,
@@ -32,6 +33,7 @@ export interface CompiledUpstream {
   readonly source: 'file' | 'env';
   readonly envVar: string;
   readonly circuitBreaker: CircuitBreakerConfig;
+  readonly connections: ConnectionLimits;
 }
 
 /** How the sticky key of a canary split is read from a request. */
@@ -151,6 +153,7 @@ export function compileRules(
       source: fromEnv ? 'env' : 'file',
       envVar,
       circuitBreaker: Object.freeze({ ...upstream.circuitBreaker }),
+      connections: Object.freeze({ ...upstream.connections }),
     });
     upstreams.push(compiled);
     byName.set(name, compiled);

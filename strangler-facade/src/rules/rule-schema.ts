@@ -59,7 +59,31 @@ export const circuitBreakerSchema = z
   })
   .describe(
     'Per-upstream circuit breaker (always on; these keys override the defaults). Failures: ' +
-      'connect errors, timeouts, 5xx answers.',
+      "connect errors, resets, timeouts, 5xx answers (never the facade's own refusals).",
+  );
+
+export const connectionLimitsSchema = z
+  .strictObject({
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(128)
+      .describe('Connections the facade opens to this upstream at most (kept alive, reused)'),
+    queue: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(1024)
+      .describe(
+        'Requests that may wait for a free connection; one more is answered 503 with Retry-After',
+      ),
+  })
+  .describe(
+    'Connection cap per upstream (always on; these keys override the defaults): however many ' +
+      'clients connect, at most `max` upstream connections, and a bounded queue in front of them.',
   );
 
 export const upstreamSchema = z.strictObject({
@@ -68,6 +92,7 @@ export const upstreamSchema = z.strictObject({
       'Overridable per upstream by the env var STRANGLER_UPSTREAM_<NAME>_URL.',
   ),
   circuitBreaker: circuitBreakerSchema.prefault({}),
+  connections: connectionLimitsSchema.prefault({}),
 });
 
 /** Header names as written in rules: an RFC 9110 token, compared case-insensitively. */
@@ -362,6 +387,7 @@ export type RoutesFileInput = z.input<typeof routesFileSchema>;
 export type RoutesFile = z.output<typeof routesFileSchema>;
 export type RuleConfig = z.output<typeof ruleSchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type ConnectionLimits = z.output<typeof connectionLimitsSchema>;
 export type RouteSettings = z.output<typeof settingsSchema>;
 export type ConditionConfig = z.output<typeof conditionSchema>;
 export type CanaryConfig = z.output<typeof canarySchema>;
