@@ -29,7 +29,7 @@ upstreams:
   legacy: { url: ${backup.url} }
   cards-service:
     url: ${primary.url}
-    circuitBreaker: { failureRatio: 0.5, minRequests: 4, windowSeconds: 10, openSeconds: 0.3 }
+    circuitBreaker: { failureRatio: 0.5, minRequests: 4, windowSeconds: 10, openSeconds: 1 }
 rules:
   - name: cards
     match: { prefix: /cards }
@@ -159,6 +159,10 @@ rules:
   - name: admin
     match: { prefix: /admin }
     upstream: admin
+  - name: admin-with-fallback
+    match: { prefix: /replayable }
+    upstream: admin
+    fallback: { upstream: legacy }
 default:
   upstream: legacy
 `,
@@ -194,7 +198,28 @@ default:
     expect((await circuits()).admin ?? 'closed').toBe('closed');
     expect((await send(fixture.facade.port, '/admin/ok')).status).toBe(200);
   });
+
+  it.each([
+    ['streamed', '/admin/upload', 1024],
+    ['replayed from a partial copy', '/replayable/upload', 6 * 1024],
+  ])('never opens on clients that go away mid-upload (%s body)', async (_label, path, bytes) => {
+    for (let index = 0; index < 8; index += 1)
+      await abortMidUpload(fixture.facade.port, path, bytes);
+    expect((await circuits()).admin ?? 'closed').toBe('closed');
+    expect((await send(fixture.facade.port, '/admin/ok')).status).toBe(200);
+  });
 });
+
+/** A chunked POST that sends `bytes` bytes, then the client goes away without finishing. */
+async function abortMidUpload(port: number, path: string, bytes: number): Promise<void> {
+  const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false });
+  req.on('error', () => undefined);
+  req.setHeader('transfer-encoding', 'chunked');
+  req.write(Buffer.alloc(bytes, 'x'));
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the facade forwards what it has
+  req.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /** A chunked POST of `bytes` bytes; resolves the status, or 0 when the connection was cut. */
 function uploadChunked(port: number, path: string, bytes: number): Promise<number> {

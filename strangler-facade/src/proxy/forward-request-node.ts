@@ -128,9 +128,13 @@ export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
       } else if (body === null) upstreamReq.end();
       else if (Buffer.isBuffer(body)) upstreamReq.end(body);
       else {
-        // `pipe` does not forward errors: a body stream that fails (the size limit) must end
-        // the upstream request too, or it would wait for the rest of a body that never comes.
-        body.once('error', (error) => fail('', error));
+        // `pipe` does not forward errors: a body stream that fails must end the upstream request
+        // too, or it would wait for the rest of a body that never comes. It fails for the size
+        // limit (the facade's 413) or because the client went away mid-upload (no failure).
+        body.once('error', (error) => {
+          if ((error as { code?: unknown }).code === 'BODY_TOO_LARGE') fail('', error);
+          else res.destroy(); // its 'close' ends the exchange (onClientGone)
+        });
         body.pipe(upstreamReq);
       }
     });

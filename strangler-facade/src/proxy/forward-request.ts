@@ -76,6 +76,11 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
         return statusFailure(outgoing.upstream, diverted);
       }
       if (abort.aborted) return null;
+      if (req.destroyed && !req.complete) {
+        // the client broke off mid-upload (its 'close' not seen yet): not the upstream's failure
+        res.destroy();
+        return null;
+      }
       if (res.headersSent) {
         res.destroy();
         return null;
