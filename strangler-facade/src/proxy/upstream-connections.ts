@@ -17,11 +17,6 @@ export class ConnectionSlots {
 
   constructor(readonly limits: ConnectionLimits) {}
 
-  /** Requests waiting for a connection now. */
-  get queued(): number {
-    return Math.max(0, this.#inFlight - this.limits.max);
-  }
-
   /** Takes a place on a connection or in the queue; false when the queue is full. */
   tryTake(): boolean {
     if (this.#inFlight >= this.limits.max + this.limits.queue) return false;
