@@ -16,6 +16,7 @@ import { FacadeMetrics } from './observability/metrics.js';
 import { createUndiciCore } from './proxy/forward-request.js';
 import type { ProxyCore, ProxyCoreOptions } from './proxy/proxy-core.js';
 import { applyServerLimits, createProxyServer } from './proxy/proxy-server.js';
+import { OpenTunnels } from './proxy/upgrade-tunnel.js';
 import { CircuitBreakers } from './resilience/circuit-breaker.js';
 import { RetryBudgets } from './resilience/retry-budget.js';
 import { RolloutController } from './rollout/rollout-controller.js';
@@ -121,6 +122,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   };
   const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
+  const tunnels = new OpenTunnels(metrics, logger);
   let proxy: Server | null = null;
   let rolloutController: RolloutController | null = null;
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
@@ -133,6 +135,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       metrics.rulesVersion.set(loaded.version);
       core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
       if (proxy !== null) applyServerLimits(proxy, loaded.table);
+      tunnels.review(loaded.table);
       rolloutController?.syncWithRules();
     },
     onRefused: (error) => {
@@ -182,6 +185,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     shadow: dispatcher,
     rollout,
     accessLog: options.accessLog ?? true,
+    upgrades: { tunnels, timeouts: coreOptions },
   });
   const admin = createAdminServer({
     rules,
@@ -241,6 +245,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
         await Promise.all([
           stop(server, options.shutdownGraceMs ?? 5_000),
           stop(admin, options.shutdownGraceMs ?? 5_000),
+          tunnels.closeAll(options.shutdownGraceMs ?? 5_000), // the server waits for them
         ]);
         await dispatcher.close();
         await core.close();

@@ -22,13 +22,11 @@
  *                          copy handed to the dispatcher's queue, never awaited by the client
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
 import { writeAccessLog } from '../observability/access-log.js';
 import type { FacadeMetrics } from '../observability/metrics.js';
-import { traceContextFor } from '../observability/trace-context.js';
 import { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import {
   ResilientForwarder,
@@ -36,20 +34,25 @@ import {
   type ForwardPlan,
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
-import { upstreamRequestHeaders, unwrapMappedIPv4 } from '../request/forwarded-headers.js';
+import { unwrapMappedIPv4 } from '../request/forwarded-headers.js';
 import { normaliseTarget } from '../request/normalise-path.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
-import { RequestFacts } from '../request/request-facts.js';
-import { requestIdFor } from '../request/request-id.js';
+import type { RequestFacts } from '../request/request-facts.js';
 import type { ActiveRules } from '../rules/active-rules.js';
 import type { CompiledRuleTable, CompiledShadow } from '../rules/compile-rules.js';
-import { matchRule } from '../rules/match-rule.js';
-import { chooseUpstream } from '../routing/choose-upstream.js';
 import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
 import { sendFacadeError } from './error-response.js';
-import { hasRequestBody, type ForwardFailure, type ProxyCore } from './proxy-core.js';
-import { ProxyExchange } from './proxy-exchange.js';
+import {
+  hasRequestBody,
+  type ForwardFailure,
+  type ProxyCore,
+  type ProxyCoreOptions,
+} from './proxy-core.js';
+import type { ProxyExchange } from './proxy-exchange.js';
+import { beginExchange, routeRequest, upstreamHeaders } from './request-passes.js';
 import { ResponseCapture } from './response-capture.js';
+import { createUpgradeHandler } from './upgrade-handler.js';
+import { OpenTunnels } from './upgrade-tunnel.js';
 
 /** Receives canary outcomes of rules with a staged rollout. */
 export interface RolloutObserver {
@@ -69,12 +72,23 @@ export interface ProxyServerOptions {
   readonly rollout?: RolloutObserver | null;
   /** One info line per request (default true). */
   readonly accessLog?: boolean;
+  /** WebSocket tunnels (`upgrade-handler.ts`): the facade's registry and upstream timeouts. */
+  readonly upgrades?: {
+    readonly tunnels: OpenTunnels;
+    readonly timeouts: ProxyCoreOptions;
+  };
 }
 
 /** Fallbacks keep a copy of request bodies up to this size so they can be replayed. */
 export const REPLAY_BODY_LIMIT = 64 * 1024;
 /** Primary responses larger than this are not compared (the copy is dropped, counted). */
 export const SHADOW_CAPTURE_LIMIT = 1024 * 1024;
+/** Upstream timeouts of upgrades when the server is built without `upgrades` (tests). */
+const UPGRADE_TIMEOUTS: ProxyCoreOptions = {
+  connectTimeoutMs: 2_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 0,
+};
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createProxyHandler(
@@ -154,18 +168,7 @@ export function createProxyHandler(
     const routeHeaders = options.routeHeaders && table.settings.routeHeaders;
 
     // 7. build headers
-    const headers = upstreamRequestHeaders(
-      req.rawHeaders,
-      req.headers,
-      {
-        remoteAddress: req.socket.remoteAddress,
-        encrypted: (req.socket as TLSSocket).encrypted === true,
-      },
-      exchange.requestId,
-      table.settings.trustedProxyList,
-      exchange.traceparent,
-      facts.trustedClient ? null : table.settings.internalHeaders,
-    );
+    const headers = upstreamHeaders(req, exchange, table, facts);
 
     // 8. body, shadow
     const hasBody = hasRequestBody(req);
@@ -284,17 +287,9 @@ export function createProxyHandler(
   }
 
   return function handleProxyRequest(req, res) {
-    const exchange = new ProxyExchange();
-
     // 1. request id, trace
-    const requestId = requestIdFor(req.headers['x-request-id']);
-    exchange.requestId = requestId;
-    const trace = traceContextFor(req.headers.traceparent);
-    exchange.traceId = trace.traceId;
-    exchange.spanId = trace.spanId;
-    exchange.traceparent = trace.traceparent;
-    exchange.method = req.method ?? 'GET';
-    exchange.path = req.url ?? '';
+    const exchange = beginExchange(req);
+    const requestId = exchange.requestId;
 
     // 2. framing check (Node's parser already rejects most of these; this is the backstop)
     const contentLength = req.headers['content-length'];
@@ -334,19 +329,17 @@ export function createProxyHandler(
       return;
     }
 
-    // 5. match rule
+    // 5. match rule, 6. choose upstream
     const clientAddress = unwrapMappedIPv4(req.socket.remoteAddress) ?? '';
-    const trustedList = table.settings.trustedClientList;
-    const trusted =
-      trustedList !== null &&
-      clientAddress !== '' &&
-      trustedList.check(clientAddress, clientAddress.includes(':') ? 'ipv6' : 'ipv4');
-    const facts = new RequestFacts(req.headers, target.search, trusted, clientAddress);
-    const route = matchRule(table, exchange.method, target.path, facts);
-    exchange.route = route;
-
-    // 6. choose upstream
-    chooseUpstream(table, route, facts, exchange);
+    const facts = routeRequest(
+      table,
+      exchange.method,
+      target.path,
+      target.search,
+      req.headers,
+      clientAddress,
+      exchange,
+    );
 
     handle(req, res, exchange, table, facts).catch((error: unknown) => {
       logger.error({ err: error, requestId }, 'proxy pipeline failed');
@@ -383,15 +376,27 @@ export function applyServerLimits(server: Server, table: CompiledRuleTable): voi
   server.timeout = limits.requestTimeoutMs;
 }
 
-export function createProxyServer(options: ProxyServerOptions): Server {
+export function createProxyServer(serverOptions: ProxyServerOptions): Server {
+  // One set of breakers for requests and upgrades: both count against the same upstream.
+  const options = { ...serverOptions, breakers: serverOptions.breakers ?? new CircuitBreakers() };
   const server = createServer(
     { keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     createProxyHandler(options),
   );
   applyServerLimits(server, options.rules.current.table);
-  // Upgrades (WebSocket) are not proxied yet: answer instead of leaving the socket hanging.
-  server.on('upgrade', (_req, socket) => {
-    socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-  });
+  // Upgrades (WebSocket) are a separate event: plain requests never reach this handler.
+  const metrics = options.metrics ?? null;
+  server.on(
+    'upgrade',
+    createUpgradeHandler({
+      rules: options.rules,
+      tunnels: options.upgrades?.tunnels ?? new OpenTunnels(metrics, options.logger),
+      breakers: options.breakers,
+      metrics,
+      logger: options.logger,
+      routeHeaders: options.routeHeaders,
+      timeouts: options.upgrades?.timeouts ?? UPGRADE_TIMEOUTS,
+    }),
+  );
   return server;
 }

@@ -107,6 +107,7 @@ export interface CompiledSettings {
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
   };
+  readonly upgrades: { readonly idleTimeoutMs: number; readonly rerouteGraceMs: number };
 }
 
 export interface CompiledRuleTable {
@@ -240,6 +241,7 @@ export function compileRules(
       trustedClientList: trustedClients.length > 0 ? compileTrustedProxies(trustedClients) : null,
       internalHeaders,
       limits: Object.freeze({ ...config.settings.limits }),
+      upgrades: Object.freeze({ ...config.settings.upgrades }),
     }),
   };
   return { ok: true, table: Object.freeze(table) };

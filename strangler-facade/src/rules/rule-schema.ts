@@ -272,6 +272,26 @@ export const settingsSchema = z.strictObject({
     })
     .prefault({})
     .describe('Request size and client time limits (413 / 408 / connection closed)'),
+  upgrades: z
+    .strictObject({
+      idleTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .default(300_000)
+        .describe('A tunnel that carried no byte either way for this long is closed'),
+      rerouteGraceMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(30_000)
+        .describe(
+          "After a reload routes an open tunnel's upgrade to another upstream, the tunnel is " +
+            'closed this long later (its client reconnects to the new side)',
+        ),
+    })
+    .prefault({})
+    .describe('WebSocket (HTTP/1.1 Upgrade) tunnels: byte pipes after 101 Switching Protocols'),
 });
 
 export const routesFileSchema = z
