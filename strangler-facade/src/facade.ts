@@ -122,7 +122,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   };
   const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
-  const tunnels = new OpenTunnels(metrics, logger);
+  const tunnels = new OpenTunnels(metrics, options.accessLog === false ? null : logger);
   let proxy: Server | null = null;
   let rolloutController: RolloutController | null = null;
   const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {

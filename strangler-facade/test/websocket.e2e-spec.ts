@@ -116,6 +116,12 @@ describe('WebSocket upgrades through the facade', () => {
     expect(socket.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("passes the close handshake through: the client gets the upstream's close code and reason", async () => {
+    const socket = await open('/socket/chat');
+    socket.ws.send('close 4001');
+    expect(await socket.closed).toEqual({ code: 4001, reason: 'legacy closes' });
+  });
+
   it('sends the upgrade upstream with the request passes: normalised path, forwarded headers, ids', async () => {
     const before = upstreams.legacy.upgrades.length;
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -337,7 +343,8 @@ describe('WebSocket tunnel lifetime', () => {
 
   const start = async (settings: string, options = {}): Promise<void> => {
     const urls = { legacy: upstreams.legacy.url, cards: upstreams.cards.url };
-    fixture = await startRoutesFixture(routes(urls, settings), options);
+    // no watcher: each test's reload() is the one that loads its edit
+    fixture = await startRoutesFixture(routes(urls, settings), { watch: false, ...options });
     base = `ws://127.0.0.1:${fixture.facade.port}`;
   };
 

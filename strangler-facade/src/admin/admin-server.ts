@@ -92,6 +92,7 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
           trustedClients: settings.trustedClients,
           internalHeaders: [...settings.internalHeaders],
           limits: settings.limits,
+          upgrades: settings.upgrades,
         },
       });
     },

@@ -20,6 +20,10 @@
  *                          (`resilience/forward-with-fallback.ts`); failures become JSON 502/503/504
  *  10. after the response  (on close) metrics, access log, rollout observation, and the shadow
  *                          copy handed to the dispatcher's queue, never awaited by the client
+ *
+ * Upgrade requests (WebSocket) arrive on the server's separate `upgrade` event and never reach
+ * this handler: `upgrade-handler.ts` takes steps 1, 3-7 through the same functions
+ * (`request-passes.ts`, `normaliseTarget`), then tunnels.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -396,6 +400,7 @@ export function createProxyServer(serverOptions: ProxyServerOptions): Server {
       logger: options.logger,
       routeHeaders: options.routeHeaders,
       timeouts: options.upgrades?.timeouts ?? UPGRADE_TIMEOUTS,
+      accessLog: options.accessLog ?? true,
     }),
   );
   return server;

@@ -53,6 +53,8 @@ export interface UpgradeHandlerOptions {
   /** False forces route headers off (as for requests). */
   readonly routeHeaders: boolean;
   readonly timeouts: ProxyCoreOptions;
+  /** One info line per upgrade (`msg: "upgrade"`), as the access log has per request. */
+  readonly accessLog: boolean;
 }
 
 /** `strangler_upgrades_total` outcomes. */
@@ -67,6 +69,7 @@ export function createUpgradeHandler(
   function count(exchange: ProxyExchange, outcome: UpgradeOutcome, status: number): void {
     const rule = (exchange.route as RouteTarget).name;
     metrics?.upgrades.labels(rule, exchange.upstream.name, outcome).inc();
+    if (!options.accessLog) return;
     logger.info(
       {
         requestId: exchange.requestId,

@@ -13,8 +13,8 @@ export interface ClientSocket {
   readonly headers: IncomingHttpHeaders;
   /** Sends a text message and resolves with the next message received. */
   ask(text: string): Promise<string>;
-  /** Resolves with the close code when the connection closes. */
-  readonly closed: Promise<number>;
+  /** Resolves with the close code and reason when the connection closes. */
+  readonly closed: Promise<{ code: number; reason: string }>;
 }
 
 export class UpgradeRefused extends Error {
@@ -34,7 +34,9 @@ export function openWebSocket(
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     let responseHeaders: IncomingHttpHeaders = {};
-    const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)));
+    const closed = new Promise<{ code: number; reason: string }>((done) =>
+      ws.once('close', (code, reason) => done({ code, reason: reason.toString('utf8') })),
+    );
     ws.once('upgrade', (response) => (responseHeaders = response.headers));
     ws.once('unexpected-response', (request, response) => {
       const chunks: Buffer[] = [];

@@ -2,7 +2,8 @@
  * A real WebSocket upstream (the `ws` package) on a free loopback port, standing in for a
  * monolith or service with a socket endpoint. Every text message is echoed back prefixed with
  * the upstream's name (`legacy:hello`), binary messages unchanged, so a test sees which side
- * answered. Plain HTTP requests get `{ "upstream": name }`.
+ * answered; the text `close <code>` makes the upstream close with that code. Plain HTTP requests
+ * get `{ "upstream": name }`.
  *
  * Upgrade paths `/refuse/<status>` are answered with that status and a text body instead of 101,
  * as an upstream without the endpoint (404) or wanting another protocol (426) does.
@@ -37,7 +38,10 @@ export async function startWebSocketUpstream(name: string): Promise<WebSocketUps
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
     ws.on('message', (data, isBinary) => {
-      if (isBinary) ws.send(data, { binary: true });
+      const text = isBinary ? '' : (data as Buffer).toString('utf8');
+      const close = /^close (\d{4})$/.exec(text);
+      if (close !== null) ws.close(Number(close[1]), `${name} closes`);
+      else if (isBinary) ws.send(data, { binary: true });
       else ws.send(`${name}:${(data as Buffer).toString('utf8')}`);
     });
   });
