@@ -241,6 +241,7 @@ describe('WebSocket upgrades through the facade', () => {
 describe('WebSocket upgrades when the upstream fails', () => {
   let upstreams: Upstreams;
   let silent: Server;
+  let silentAccepted = 0;
   let fixture: RoutesFixture;
   let base: string;
 
@@ -248,6 +249,7 @@ describe('WebSocket upgrades when the upstream fails', () => {
     upstreams = await startUpstreams();
     // Accepts connections and never answers: the upgrade's response head never comes.
     silent = createServer((socket) => socket.resume());
+    silent.on('connection', () => (silentAccepted += 1));
     silent.listen(0, '127.0.0.1');
     await once(silent, 'listening');
     const silentPort = (silent.address() as { port: number }).port;
@@ -327,6 +329,29 @@ default:
         outcome: 'timeout',
       }),
     ).toBe(1);
+  });
+
+  it('answers 503 to an upgrade still waiting for its upstream when the facade closes', async () => {
+    const silentUrl = fixture.facade
+      .currentRules()
+      .table.upstreams.find((upstream) => upstream.name === 'silent')?.origin;
+    const closing = await startRoutesFixture(
+      `version: 1
+upstreams:
+  legacy: { url: ${silentUrl} }
+default:
+  upstream: legacy
+`,
+      { headersTimeoutMs: 60_000, shutdownGraceMs: 60_000 },
+    );
+    const accepted = silentAccepted;
+    const refusal = refusedUpgrade(`ws://127.0.0.1:${closing.facade.port}/socket/any`);
+    // the upgrade reached the silent upstream: it now waits for an answer that never comes
+    await eventually(() => (silentAccepted > accepted ? true : undefined));
+    await closing.close();
+    const refused = await refusal;
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: 'service_unavailable' });
   });
 });
 
