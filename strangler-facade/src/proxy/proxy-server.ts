@@ -139,6 +139,7 @@ export function createProxyHandler(
       },
       primaryUpstream: exchange.upstream,
       requestId: exchange.requestId,
+      secrets: exchange.secrets,
     });
   }
 
@@ -246,6 +247,7 @@ export function createProxyHandler(
     close = false,
   ): void {
     exchange.facadeStatus = status;
+    exchange.secrets = rules.current.table.settings.secrets; // the log line hides them too
     if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
     const requestId = exchange.requestId;
     sendFacadeError(res, status, { error, message, requestId }, ['x-request-id', requestId], close);
@@ -320,6 +322,7 @@ export function createProxyHandler(
 
     // 4. snapshot rules
     const table = rules.current.table;
+    exchange.secrets = table.settings.secrets;
     const maxBody = table.settings.limits.maxRequestBodyBytes;
     if (contentLength !== undefined && Number(contentLength) > maxBody) {
       metrics?.limitRefusals.labels('body_too_large').inc();

@@ -10,6 +10,7 @@ import {
   ComparisonOptionsError,
   type CompiledComparison,
 } from '../../../strangler-compare/index.js';
+import { SecretRedactor } from '../redaction/secret-redactor.js';
 import { compileConditions, type CompiledCondition } from './compile-conditions.js';
 import { compilePathMatcher, type PathMatcher } from './path-pattern.js';
 import {
@@ -101,6 +102,8 @@ export interface CompiledSettings {
   readonly trustedClientList: BlockList | null;
   /** Lower-case names of the internal headers. */
   readonly internalHeaders: ReadonlySet<string>;
+  /** What is redacted before a comparison is stored or a request logged. */
+  readonly secrets: SecretRedactor;
   readonly limits: {
     readonly maxRequestBodyBytes: number;
     readonly requestTimeoutMs: number;
@@ -239,6 +242,7 @@ export function compileRules(
       trustedClients: Object.freeze([...trustedClients]),
       trustedClientList: trustedClients.length > 0 ? compileTrustedProxies(trustedClients) : null,
       internalHeaders,
+      secrets: new SecretRedactor(config.settings.secrets),
       limits: Object.freeze({ ...config.settings.limits }),
     }),
   };

@@ -8,14 +8,14 @@
  * Room to grow without breaking files: every object is strict (a typo is an error, not a silent
  * no-op), and features arrive as new OPTIONAL keys (traffic shifting added `match.headers` /
  * `cookies` / `query`, per-rule `canary` with `rollout`, `fallback`, `shadow`, per-upstream
- * `circuitBreaker`, and `settings.trustedClients` / `internalHeaders` / `limits`), so version-1
+ * `circuitBreaker`, and `settings.trustedClients` / `internalHeaders` / `limits` / `secrets`), so version-1
  * files stay valid. A change that old files cannot satisfy bumps `version`.
  */
 import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-import { comparisonOptionsSchema } from '../../../strangler-compare/index.js';
+import { comparisonOptionsSchema, jsonPathProblem } from '../../../strangler-compare/index.js';
 
 import { isValidPathPattern, isValidPrefix, PATH_PATTERN_HELP } from './path-pattern.js';
 
@@ -237,6 +237,31 @@ export const defaultRuleSchema = z.strictObject({
   upstream: nameSchema.describe('Where requests that match no rule go (usually legacy)'),
 });
 
+const jsonPathSchema = z.string().superRefine((value, ctx) => {
+  const problem = jsonPathProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const secretsSchema = z
+  .strictObject({
+    headers: z
+      .array(headerNameSchema)
+      .default([])
+      .describe('Header names (requests and responses) whose values are secret'),
+    query: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Query parameters (and form-encoded body fields) whose values are secret'),
+    jsonPaths: z
+      .array(jsonPathSchema)
+      .default([])
+      .describe('JSON body paths (strangler-compare syntax, e.g. $.password or $..token)'),
+  })
+  .describe(
+    'Values replaced by "[redacted]" in stored shadow comparisons, recorded cases and the ' +
+      'access log. Authorization, Cookie, Set-Cookie and Proxy-Authorization always are.',
+  );
+
 export const settingsSchema = z.strictObject({
   routeHeaders: z
     .boolean()
@@ -263,6 +288,7 @@ export const settingsSchema = z.strictObject({
       "Stripped from untrusted clients' requests before matching; x-strangler-upstream from a " +
         'trusted client picks the upstream',
     ),
+  secrets: secretsSchema.prefault({}),
   limits: z
     .strictObject({
       maxRequestBodyBytes: z.number().int().min(0).default(10_485_760),
