@@ -6,15 +6,19 @@
  *
  *   1. request id, trace   keep a well-formed client X-Request-Id, else mint a UUID; W3C
  *                          traceparent kept (new child span) or started
- *   2. framing, size       refuse Content-Length with Transfer-Encoding (smuggling); a declared
- *                          body over `limits.maxRequestBodyBytes` → 413
+ *   2. framing, size       refuse ambiguous framing (`request/request-framing.ts`: Content-Length
+ *                          with Transfer-Encoding, any coding but one chunked, a GET/HEAD body);
+ *                          a declared body over `limits.maxRequestBodyBytes` → 413
  *   3. normalise path      refuse ambiguous paths; the normal form is matched AND forwarded
  *   4. snapshot rules      read the active table once: the whole request uses one version
- *   5. match rule          first rule whose method, path and header/cookie/query conditions hold
- *                          (internal headers count only for trusted clients), else the default
+ *   5. match rule          the client address (behind a trusted proxy: from X-Forwarded-For);
+ *                          first rule whose method, path and header/cookie/query conditions hold
+ *                          (internal headers count only for trusted clients), else the default;
+ *                          a path with `;` → 400 unless that rule `allowSemicolons`
  *   6. choose upstream     trusted X-Strangler-Upstream, else the sticky canary split, else primary
- *   7. build headers       strip hop-by-hop and (untrusted) internal headers; set X-Forwarded-*,
- *                          Forwarded, X-Request-Id, traceparent
+ *   7. build headers       strip hop-by-hop headers, X-Strangler-* and internal headers
+ *                          (untrusted clients), proxy-only headers (untrusted peers); set
+ *                          X-Forwarded-*, Forwarded, X-Request-Id, traceparent
  *   8. body, shadow        decide shadowing; keep a body copy when a shadow or a fallback needs it
  *   9. forward             through the circuit breaker, falling back within the retry budget
  *                          (`resilience/forward-with-fallback.ts`); failures become JSON 502/503/504
@@ -36,8 +40,9 @@ import {
   type ForwardPlan,
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
-import { upstreamRequestHeaders, unwrapMappedIPv4 } from '../request/forwarded-headers.js';
+import { clientAddressOf, upstreamRequestHeaders } from '../request/forwarded-headers.js';
 import { normaliseTarget } from '../request/normalise-path.js';
+import { framingProblem } from '../request/request-framing.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
 import { RequestFacts } from '../request/request-facts.js';
 import { requestIdFor } from '../request/request-id.js';
@@ -163,9 +168,11 @@ export function createProxyHandler(
         encrypted: (req.socket as TLSSocket).encrypted === true,
       },
       exchange.requestId,
-      table.settings.trustedProxyList,
+      {
+        trustedProxies: table.settings.trustedProxyList,
+        untrustedInternal: facts.trustedClient ? null : table.settings.internalHeaders,
+      },
       exchange.traceparent,
-      facts.trustedClient ? null : table.settings.internalHeaders,
     );
 
     // 8. body, shadow
@@ -298,19 +305,13 @@ export function createProxyHandler(
     exchange.method = req.method ?? 'GET';
     exchange.path = req.url ?? '';
 
-    // 2. framing check (Node's parser already rejects most of these; this is the backstop)
-    const contentLength = req.headers['content-length'];
-    if (contentLength !== undefined && req.headers['transfer-encoding'] !== undefined) {
-      refuse(
-        exchange,
-        res,
-        400,
-        'bad_request',
-        'request has both Content-Length and Transfer-Encoding',
-        true,
-      );
+    // 2. framing check (Node's parser already rejects some of these; this is the backstop)
+    const framing = framingProblem(exchange.method, req.headers);
+    if (framing !== null) {
+      refuse(exchange, res, 400, 'bad_request', framing, true);
       return;
     }
+    const contentLength = req.headers['content-length'];
 
     // 3. normalise path
     const target = normaliseTarget(req.url ?? '');
@@ -338,7 +339,11 @@ export function createProxyHandler(
     }
 
     // 5. match rule
-    const clientAddress = unwrapMappedIPv4(req.socket.remoteAddress) ?? '';
+    const clientAddress = clientAddressOf(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      table.settings.trustedProxyList,
+    );
     const trustedList = table.settings.trustedClientList;
     const trusted =
       trustedList !== null &&
@@ -346,6 +351,13 @@ export function createProxyHandler(
       trustedList.check(clientAddress, clientAddress.includes(':') ? 'ipv6' : 'ipv4');
     const facts = new RequestFacts(req.headers, target.search, trusted, clientAddress);
     const route = matchRule(table, exchange.method, target.path, facts);
+    if (target.semicolon && !route.allowSemicolons) {
+      const message =
+        `";" in the path is refused (servlet containers read it as path parameters); ` +
+        `set allowSemicolons: true on rule "${route.name}" to accept it`;
+      refuse(exchange, res, 400, 'bad_request', message);
+      return;
+    }
     exchange.route = route;
 
     // 6. choose upstream

@@ -76,6 +76,8 @@ export interface RouteTarget {
   readonly shadow: CompiledShadow | null;
   /** For display and shadow summaries: `/cards/:id`, `/cards/*`, or `*` for the default rule. */
   readonly pathPattern: string;
+  /** Whether `;` may appear in the path of a request routed here (else 400). */
+  readonly allowSemicolons: boolean;
 }
 
 export interface CompiledRule extends RouteTarget {
@@ -215,6 +217,7 @@ export function compileRules(
         fallback,
         shadow,
         pathPattern: kind === 'path' ? pattern : pattern === '/' ? '/*' : `${pattern}/*`,
+        allowSemicolons: rule.allowSemicolons,
       }),
     );
   });
@@ -232,6 +235,7 @@ export function compileRules(
       fallback: null,
       shadow: null,
       pathPattern: '*',
+      allowSemicolons: config.default.allowSemicolons,
     }),
     upstreams: Object.freeze(upstreams),
     settings: Object.freeze({

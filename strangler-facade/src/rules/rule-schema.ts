@@ -223,6 +223,14 @@ export const shadowSchema = z.strictObject({
   compare: shadowCompareSchema.default({}),
 });
 
+const allowSemicolonsSchema = z
+  .boolean()
+  .default(false)
+  .describe(
+    'Accept ";" (or %3B) in the path, e.g. ;jsessionid=, for requests this rule matches; ' +
+      'otherwise 400. Dot segments with parameters ("..;") are refused always.',
+  );
+
 export const ruleSchema = z.strictObject({
   name: nameSchema.describe('Unique rule name, sent back as X-Strangler-Route'),
   match: matchSchema,
@@ -230,11 +238,13 @@ export const ruleSchema = z.strictObject({
   canary: canarySchema.optional(),
   fallback: fallbackSchema.optional(),
   shadow: shadowSchema.optional(),
+  allowSemicolons: allowSemicolonsSchema,
 });
 
 export const defaultRuleSchema = z.strictObject({
   name: nameSchema.default('default'),
   upstream: nameSchema.describe('Where requests that match no rule go (usually legacy)'),
+  allowSemicolons: allowSemicolonsSchema,
 });
 
 const jsonPathSchema = z.string().superRefine((value, ctx) => {
