@@ -58,6 +58,7 @@ describe('admin plane', () => {
         },
       ],
       default: { name: 'default', upstream: 'legacy', upstreamUrl: fixture.legacy.url },
+      settings: { secrets: { headers: [], query: [], jsonPaths: [] } },
     });
   });
 

@@ -128,6 +128,7 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
           trustedProxies: settings.trustedProxies,
           trustedClients: settings.trustedClients,
           internalHeaders: [...settings.internalHeaders],
+          secrets: settings.secrets.config,
           limits: settings.limits,
         },
       });

@@ -52,7 +52,15 @@ export class SecretRedactor {
   readonly #query: ReadonlySet<string>;
   readonly #paths: PathRuleSet<true> | null;
 
+  /** As configured (names and paths, no values): shown by the admin plane's `/rules`. */
+  readonly config: SecretsConfig;
+
   constructor(config: SecretsConfig) {
+    this.config = Object.freeze({
+      headers: Object.freeze([...config.headers]),
+      query: Object.freeze([...config.query]),
+      jsonPaths: Object.freeze([...config.jsonPaths]),
+    });
     this.#headers = new Set([
       ...ALWAYS_SECRET_HEADERS,
       ...config.headers.map((name) => name.toLowerCase()),
