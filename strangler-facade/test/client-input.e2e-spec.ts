@@ -4,7 +4,7 @@
  * bodies on GET/HEAD, and ";" path parameters that servlet containers resolve differently.
  */
 import { startFacadeFixture, type FacadeFixture } from './support/facade-fixture.js';
-import { send, sendRaw } from './support/http-client.js';
+import { send, sendAdmin, sendRaw } from './support/http-client.js';
 
 interface Echo {
   upstream: string;
@@ -168,6 +168,19 @@ default:
         expect([path, reply.status]).toEqual([path, 400]);
         expect(reply.json()).toMatchObject({ message: expect.stringMatching(/dot segment/) });
       }
+    });
+
+    it('/explain says the same as the data plane', async () => {
+      const explain = (path: string) =>
+        sendAdmin(fixture.facade.adminPort, `/explain?path=${encodeURIComponent(path)}`).then(
+          (reply) => reply.json(),
+        );
+      expect(await explain('/cards/1;x')).toMatchObject({
+        error: 'bad_request',
+        rule: 'cards-get-by-id',
+        message: expect.stringMatching(/allowSemicolons/),
+      });
+      expect(await explain('/sessions/1;x')).toMatchObject({ rule: 'legacy-sessions' });
     });
 
     it('passes for a rule that allows it, exactly as sent', async () => {

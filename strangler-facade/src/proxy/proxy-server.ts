@@ -41,7 +41,7 @@ import {
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
 import { clientAddressOf, upstreamRequestHeaders } from '../request/forwarded-headers.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
 import { framingProblem } from '../request/request-framing.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
 import { RequestFacts } from '../request/request-facts.js';
@@ -352,10 +352,7 @@ export function createProxyHandler(
     const facts = new RequestFacts(req.headers, target.search, trusted, clientAddress);
     const route = matchRule(table, exchange.method, target.path, facts);
     if (target.semicolon && !route.allowSemicolons) {
-      const message =
-        `";" in the path is refused (servlet containers read it as path parameters); ` +
-        `set allowSemicolons: true on rule "${route.name}" to accept it`;
-      refuse(exchange, res, 400, 'bad_request', message);
+      refuse(exchange, res, 400, 'bad_request', semicolonRefusal(route.name));
       return;
     }
     exchange.route = route;

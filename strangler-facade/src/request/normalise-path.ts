@@ -156,6 +156,14 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
   return { ok: true, path, search, semicolon };
 }
 
+/** Why a path holding `;` is refused for a rule that does not `allowSemicolons` (400). */
+export function semicolonRefusal(ruleName: string): string {
+  return (
+    '";" in the path is refused (servlet containers read it as path parameters); ' +
+    `set allowSemicolons: true on rule "${ruleName}" to accept it`
+  );
+}
+
 /** `.;x`, `..;x`, `..%3Bx`: what a servlet container treats as `.` or `..`. */
 function isDotSegmentWithParameters(segment: string): boolean {
   const at = segment.search(PARAMETERS);
