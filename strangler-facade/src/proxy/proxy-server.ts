@@ -168,11 +168,9 @@ export function createProxyHandler(
         encrypted: (req.socket as TLSSocket).encrypted === true,
       },
       exchange.requestId,
-      {
-        trustedProxies: table.settings.trustedProxyList,
-        untrustedInternal: facts.trustedClient ? null : table.settings.internalHeaders,
-      },
+      table.settings.trustedProxyList,
       exchange.traceparent,
+      facts.trustedClient ? null : table.settings.internalHeaders,
     );
 
     // 8. body, shadow

@@ -29,7 +29,9 @@ function build(
     headersOf(raw),
     { remoteAddress, encrypted: false },
     'req-1',
-    { trustedProxies: trusted, untrustedInternal: trustedClient ? null : INTERNAL },
+    trusted,
+    undefined,
+    trustedClient ? null : INTERNAL,
   );
   const pairs: [string, string][] = [];
   for (let index = 0; index < list.length; index += 2) pairs.push([list[index], list[index + 1]]);

@@ -74,15 +74,6 @@ export function isInternalHeader(lowerName: string, configured: ReadonlySet<stri
   return lowerName.startsWith(FACADE_HEADER_PREFIX) || configured.has(lowerName);
 }
 
-/** Who sent the request, as far as its headers go. */
-export interface HeaderTrust {
-  /** Peers whose forwarding headers are kept and appended to; null = nobody. */
-  readonly trustedProxies: BlockList | null;
-  /** The configured internal headers of an untrusted client, dropped with `X-Strangler-*`;
-   * null when the client is trusted (`settings.trustedClients`). */
-  readonly untrustedInternal: ReadonlySet<string> | null;
-}
-
 /**
  * Builds the flat `[name, value, name, value, ...]` header list for the upstream request.
  * `rawHeaders` is Node's `IncomingMessage#rawHeaders`; `headers` its lower-cased `headers`.
@@ -92,20 +83,23 @@ export function upstreamRequestHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   connection: ClientConnection,
   requestId: string,
-  trust: HeaderTrust,
+  /** Peers whose forwarding headers are kept and appended to; null = nobody. */
+  trustedProxies: BlockList | null,
   /** The facade's W3C traceparent (replaces the client's); omitted = the client's passes. */
   traceparent?: string,
+  /** An untrusted client's internal headers (`settings.internalHeaders`), dropped together with
+   * `X-Strangler-*`; null or omitted when the client is trusted (`settings.trustedClients`). */
+  untrustedInternal?: ReadonlySet<string> | null,
 ): string[] {
   const tokens = connectionTokens(headers.connection);
   const peer = unwrapMappedIPv4(connection.remoteAddress);
-  const { trustedProxies, untrustedInternal } = trust;
   const trusted = trustedProxies !== null && peer !== undefined && isTrusted(trustedProxies, peer);
   const out: string[] = [];
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index];
     const lower = name.toLowerCase();
     if (OWNED.has(lower) || isConnectionScoped(lower, tokens)) continue;
-    if (untrustedInternal !== null && isInternalHeader(lower, untrustedInternal)) continue;
+    if (untrustedInternal != null && isInternalHeader(lower, untrustedInternal)) continue;
     if (!trusted && PROXY_ONLY.has(lower)) continue;
     if (traceparent !== undefined && lower === 'traceparent') continue;
     out.push(name, rawHeaders[index + 1]);
