@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { pino, type Logger } from 'pino';
 
-import { createAdminServer } from './admin/admin-server.js';
+import { createAdminServer, type AdminTimeouts } from './admin/admin-server.js';
 import type { FacadeConfig } from './config/facade-config.js';
 import { FacadeMetrics } from './observability/metrics.js';
 import { createUndiciCore } from './proxy/forward-request.js';
@@ -54,8 +54,13 @@ export interface FacadeOptions {
   readonly createCore?: (options: ProxyCoreOptions) => ProxyCore;
   /** How long `close()` lets in-flight requests finish before cutting them. Default 5000. */
   readonly shutdownGraceMs?: number;
-  /** Bearer token for admin mutations (STRANGLER_ADMIN_TOKEN); unset = mutations disabled. */
+  /** Admin bearer token for reads and changes (STRANGLER_ADMIN_TOKEN). */
   readonly adminToken?: string;
+  /** Admin bearer token for reads only (STRANGLER_ADMIN_READ_TOKEN). Without either token the
+   * admin plane answers only `/health`. */
+  readonly adminReadToken?: string;
+  /** Client time limits of the admin listener (tests shorten them). */
+  readonly adminTimeouts?: Partial<AdminTimeouts>;
   /** One structured log line per request (default true). */
   readonly accessLog?: boolean;
   /** Process metrics (CPU, memory, event loop) in /metrics too. Default false. */
@@ -106,6 +111,7 @@ export function facadeOptionsFromConfig(config: FacadeConfig): FacadeOptions {
     bodyTimeoutMs: config.bodyTimeoutMs,
     watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
     ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
+    ...(config.adminReadToken !== undefined && { adminReadToken: config.adminReadToken }),
     accessLog: config.accessLog,
     processMetrics: true,
   };
@@ -189,7 +195,8 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   });
   const admin = createAdminServer({
     rules,
-    ...(options.adminToken !== undefined && { token: options.adminToken }),
+    tokens: { write: options.adminToken, read: options.adminReadToken },
+    ...(options.adminTimeouts !== undefined && { timeouts: options.adminTimeouts }),
     metrics,
     breakers,
     recorder,
@@ -197,6 +204,9 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     rollout,
   });
 
+  if (!options.adminToken && !options.adminReadToken) {
+    logger.warn('admin plane locked: set STRANGLER_ADMIN_TOKEN (or STRANGLER_ADMIN_READ_TOKEN)');
+  }
   try {
     await listen(proxy, options.port ?? 8080, host);
     await listen(admin, options.adminPort ?? 8081, host);

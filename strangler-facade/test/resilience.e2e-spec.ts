@@ -2,7 +2,7 @@
  * Fallback, retry rules and the circuit breaker against an upstream that is really KILLED
  * (server closed, sockets cut) and RESTARTED on the same port.
  */
-import { send } from './support/http-client.js';
+import { send, sendAdmin } from './support/http-client.js';
 import { eventually } from './support/http-client.js';
 import {
   jsonAnswer,
@@ -50,7 +50,7 @@ default:
     backup.handler = jsonAnswer('legacy');
   });
 
-  const metricsText = async () => (await send(fixture.facade.adminPort, '/metrics')).text;
+  const metricsText = async () => (await sendAdmin(fixture.facade.adminPort, '/metrics')).text;
 
   it('falls back on a 5xx for GET, but passes a POST 5xx through without retrying', async () => {
     primary.handler = (_req, res) => {
@@ -100,7 +100,7 @@ default:
     const post = await send(fixture.facade.port, '/cards', { method: 'POST', body: 'replayed' });
     expect(post.status).toBe(200);
     expect(backup.received.at(-1)?.body).toBe('replayed');
-    expect((await send(fixture.facade.adminPort, '/status')).json()).toMatchObject({
+    expect((await sendAdmin(fixture.facade.adminPort, '/status')).json()).toMatchObject({
       circuits: { 'cards-service': 'open' },
     });
     expect(await metricsText()).toMatch(/strangler_circuit_state\{upstream="cards-service"\} 1/);
@@ -120,7 +120,7 @@ default:
       return reply.headers['x-strangler-upstream'] === 'cards-service' ? true : undefined;
     }, 5_000);
     expect(primary.received.length).toBeGreaterThan(primaryBefore);
-    expect((await send(fixture.facade.adminPort, '/status')).json()).toMatchObject({
+    expect((await sendAdmin(fixture.facade.adminPort, '/status')).json()).toMatchObject({
       circuits: { 'cards-service': 'closed' },
     });
     for (let index = 0; index < 3; index += 1) {

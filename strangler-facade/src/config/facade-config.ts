@@ -23,8 +23,10 @@ export const facadeEnvSchema = z.object({
   STRANGLER_BODY_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   STRANGLER_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   STRANGLER_RELOAD_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
-  /** Bearer token for admin mutations; unset = mutations disabled. */
+  /** Admin bearer token for reads and changes; with neither token the admin plane is locked. */
   STRANGLER_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Admin bearer token for reads only (a metrics scraper, a dashboard). */
+  STRANGLER_ADMIN_READ_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** `off` drops the per-request access log line. */
   STRANGLER_ACCESS_LOG: onOff.default(true),
   STRANGLER_LOG_LEVEL: z
@@ -45,6 +47,7 @@ export interface FacadeConfig {
   readonly reloadPollMs: number;
   readonly logLevel: string;
   readonly adminToken?: string;
+  readonly adminReadToken?: string;
   readonly accessLog: boolean;
 }
 
@@ -79,6 +82,9 @@ export function facadeConfigFromEnv(
     reloadPollMs: vars.STRANGLER_RELOAD_POLL_MS,
     logLevel: vars.STRANGLER_LOG_LEVEL,
     ...(vars.STRANGLER_ADMIN_TOKEN !== undefined && { adminToken: vars.STRANGLER_ADMIN_TOKEN }),
+    ...(vars.STRANGLER_ADMIN_READ_TOKEN !== undefined && {
+      adminReadToken: vars.STRANGLER_ADMIN_READ_TOKEN,
+    }),
     accessLog: vars.STRANGLER_ACCESS_LOG,
   });
 }

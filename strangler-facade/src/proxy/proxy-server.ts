@@ -6,15 +6,19 @@
  *
  *   1. request id, trace   keep a well-formed client X-Request-Id, else mint a UUID; W3C
  *                          traceparent kept (new child span) or started
- *   2. framing, size       refuse Content-Length with Transfer-Encoding (smuggling); a declared
- *                          body over `limits.maxRequestBodyBytes` → 413
+ *   2. framing, size       refuse ambiguous framing (`request/request-framing.ts`: Content-Length
+ *                          with Transfer-Encoding, any coding but one chunked, a GET/HEAD body);
+ *                          a declared body over `limits.maxRequestBodyBytes` → 413
  *   3. normalise path      refuse ambiguous paths; the normal form is matched AND forwarded
  *   4. snapshot rules      read the active table once: the whole request uses one version
- *   5. match rule          first rule whose method, path and header/cookie/query conditions hold
- *                          (internal headers count only for trusted clients), else the default
+ *   5. match rule          the client address (behind a trusted proxy: from X-Forwarded-For);
+ *                          first rule whose method, path and header/cookie/query conditions hold
+ *                          (internal headers count only for trusted clients), else the default;
+ *                          a path with `;` → 400 unless that rule `allowSemicolons`
  *   6. choose upstream     trusted X-Strangler-Upstream, else the sticky canary split, else primary
- *   7. build headers       strip hop-by-hop and (untrusted) internal headers; set X-Forwarded-*,
- *                          Forwarded, X-Request-Id, traceparent
+ *   7. build headers       strip hop-by-hop headers, X-Strangler-* and internal headers
+ *                          (untrusted clients), proxy-only headers (untrusted peers); set
+ *                          X-Forwarded-*, Forwarded, X-Request-Id, traceparent
  *   8. body, shadow        decide shadowing; keep a body copy when a shadow or a fallback needs it
  *   9. forward             through the circuit breaker, falling back within the retry budget
  *                          (`resilience/forward-with-fallback.ts`); failures become JSON 502/503/504
@@ -38,12 +42,12 @@ import {
   type ForwardPlan,
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
-import { unwrapMappedIPv4 } from '../request/forwarded-headers.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
+import { framingProblem } from '../request/request-framing.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
 import type { RequestFacts } from '../request/request-facts.js';
 import type { ActiveRules } from '../rules/active-rules.js';
-import type { CompiledRuleTable, CompiledShadow } from '../rules/compile-rules.js';
+import type { CompiledRuleTable, CompiledShadow, RouteTarget } from '../rules/compile-rules.js';
 import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
 import { sendFacadeError } from './error-response.js';
 import {
@@ -53,7 +57,12 @@ import {
   type ProxyCoreOptions,
 } from './proxy-core.js';
 import type { ProxyExchange } from './proxy-exchange.js';
-import { beginExchange, routeRequest, upstreamHeaders } from './request-passes.js';
+import {
+  beginExchange,
+  clientAddressFor,
+  routeRequest,
+  upstreamHeaders,
+} from './request-passes.js';
 import { ResponseCapture } from './response-capture.js';
 import { createUpgradeHandler } from './upgrade-handler.js';
 import { OpenTunnels } from './upgrade-tunnel.js';
@@ -157,6 +166,7 @@ export function createProxyHandler(
       },
       primaryUpstream: exchange.upstream,
       requestId: exchange.requestId,
+      secrets: exchange.secrets,
     });
   }
 
@@ -253,6 +263,7 @@ export function createProxyHandler(
     close = false,
   ): void {
     exchange.facadeStatus = status;
+    exchange.secrets = rules.current.table.settings.secrets; // the log line hides them too
     if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
     const requestId = exchange.requestId;
     sendFacadeError(res, status, { error, message, requestId }, ['x-request-id', requestId], close);
@@ -295,19 +306,13 @@ export function createProxyHandler(
     const exchange = beginExchange(req);
     const requestId = exchange.requestId;
 
-    // 2. framing check (Node's parser already rejects most of these; this is the backstop)
-    const contentLength = req.headers['content-length'];
-    if (contentLength !== undefined && req.headers['transfer-encoding'] !== undefined) {
-      refuse(
-        exchange,
-        res,
-        400,
-        'bad_request',
-        'request has both Content-Length and Transfer-Encoding',
-        true,
-      );
+    // 2. framing check (Node's parser already rejects some of these; this is the backstop)
+    const framing = framingProblem(exchange.method, req.headers);
+    if (framing !== null) {
+      refuse(exchange, res, 400, 'bad_request', framing, true);
       return;
     }
+    const contentLength = req.headers['content-length'];
 
     // 3. normalise path
     const target = normaliseTarget(req.url ?? '');
@@ -319,6 +324,7 @@ export function createProxyHandler(
 
     // 4. snapshot rules
     const table = rules.current.table;
+    exchange.secrets = table.settings.secrets;
     const maxBody = table.settings.limits.maxRequestBodyBytes;
     if (contentLength !== undefined && Number(contentLength) > maxBody) {
       metrics?.limitRefusals.labels('body_too_large').inc();
@@ -333,17 +339,21 @@ export function createProxyHandler(
       return;
     }
 
-    // 5. match rule, 6. choose upstream
-    const clientAddress = unwrapMappedIPv4(req.socket.remoteAddress) ?? '';
+    // 5. match rule, 6. choose upstream (a ';' in the path only where the rule allows it)
     const facts = routeRequest(
       table,
       exchange.method,
       target.path,
       target.search,
       req.headers,
-      clientAddress,
+      clientAddressFor(req, table),
       exchange,
     );
+    const route = exchange.route as RouteTarget;
+    if (target.semicolon && !route.allowSemicolons) {
+      refuse(exchange, res, 400, 'bad_request', semicolonRefusal(route.name));
+      return;
+    }
 
     handle(req, res, exchange, table, facts).catch((error: unknown) => {
       logger.error({ err: error, requestId }, 'proxy pipeline failed');

@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
 import { traceContextFor } from '../observability/trace-context.js';
-import { upstreamRequestHeaders } from '../request/forwarded-headers.js';
+import { clientAddressOf, upstreamRequestHeaders } from '../request/forwarded-headers.js';
 import { RequestFacts } from '../request/request-facts.js';
 import { requestIdFor } from '../request/request-id.js';
 import type { CompiledRuleTable, RouteTarget } from '../rules/compile-rules.js';
@@ -33,6 +33,18 @@ export function beginExchange(req: IncomingMessage): ProxyExchange {
   exchange.method = req.method ?? 'GET';
   exchange.path = req.url ?? '';
   return exchange;
+}
+
+/**
+ * The client's address as rules and sticky keys see it: the peer, or behind a configured trusted
+ * proxy the right-most `X-Forwarded-For` hop that is not one (nginx realip); '' when unknown.
+ */
+export function clientAddressFor(req: IncomingMessage, table: CompiledRuleTable): string {
+  return clientAddressOf(
+    req.socket.remoteAddress,
+    req.headers['x-forwarded-for'],
+    table.settings.trustedProxyList,
+  );
 }
 
 /** Where a request was routed: its rule and the upstream choice. */
@@ -54,7 +66,7 @@ export function routeRequest(
   /** Query string including `?`, or ''. */
   search: string,
   headers: IncomingHttpHeaders,
-  /** Client address, IPv4-mapped IPv6 unwrapped; '' when unknown. */
+  /** Client address (`clientAddressFor`); '' when unknown. */
   clientAddress: string,
   routed: RoutedRequest,
 ): RequestFacts {

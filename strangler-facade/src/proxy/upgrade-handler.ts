@@ -32,14 +32,18 @@ import type { Logger } from 'pino';
 import type { FacadeMetrics } from '../observability/metrics.js';
 import type { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import { responseHeadersFor } from '../resilience/forward-with-fallback.js';
-import { unwrapMappedIPv4 } from '../request/forwarded-headers.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
 import type { ActiveRules } from '../rules/active-rules.js';
 import type { CompiledUpstream, RouteTarget } from '../rules/compile-rules.js';
 import { sendFacadeError, type FacadeErrorBody } from './error-response.js';
 import { hasRequestBody, type ProxyCoreOptions } from './proxy-core.js';
 import type { ProxyExchange } from './proxy-exchange.js';
-import { beginExchange, routeRequest, upstreamHeaders } from './request-passes.js';
+import {
+  beginExchange,
+  clientAddressFor,
+  routeRequest,
+  upstreamHeaders,
+} from './request-passes.js';
 import { clientResponseHeaders } from './response-headers.js';
 import type { OpenTunnels, TunnelOrigin } from './upgrade-tunnel.js';
 import { requestUpgrade } from './upstream-upgrade.js';
@@ -196,7 +200,7 @@ export function createUpgradeHandler(
     const table = rules.current.table;
 
     // 5. match rule, 6. choose upstream
-    const clientAddress = unwrapMappedIPv4(socket.remoteAddress) ?? '';
+    const clientAddress = clientAddressFor(req, table);
     const facts = routeRequest(
       table,
       'GET',
@@ -207,6 +211,9 @@ export function createUpgradeHandler(
       exchange,
     );
     const route = exchange.route as RouteTarget;
+    if (target.semicolon && !route.allowSemicolons) {
+      return refuse(req, socket, exchange, 400, 'bad_request', semicolonRefusal(route.name));
+    }
     const routedTo = exchange.upstream;
     const routeHeaders = options.routeHeaders && table.settings.routeHeaders;
 
