@@ -16,6 +16,7 @@ describe('npm start', () => {
   let stack: ChildProcess;
   let output = '';
   let facadeUrl: string;
+  let adminUrl: string;
   let legacyUrl: string;
   let cardsServiceUrl: string;
   let searchServiceUrl: string;
@@ -33,15 +34,18 @@ describe('npm start', () => {
     );
     pgPort = await findFreePort();
     facadeUrl = `http://127.0.0.1:${facadePort}`;
+    adminUrl = `http://127.0.0.1:${adminPort}`;
     legacyUrl = `http://127.0.0.1:${legacyPort}`;
     cardsServiceUrl = `http://127.0.0.1:${cardsPort}`;
     searchServiceUrl = `http://127.0.0.1:${searchPort}`;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-stack-'));
     routesFile = path.join(dir, 'routes.yaml');
     await fs.copyFile('routes.yaml', routesFile);
+    const inherited = { ...process.env };
+    delete inherited.STRANGLER_ADMIN_TOKEN; // the stack makes its own token file
     stack = spawn(process.execPath, [entry], {
       env: {
-        ...process.env,
+        ...inherited,
         NO_COLOR: '1',
         STRANGLER_PG_PORT: String(pgPort),
         STRANGLER_PORT: String(facadePort),
@@ -159,6 +163,17 @@ describe('npm start', () => {
       expect({ status: verify.status, stderr: verify.stderr }).toEqual({ status: 0, stderr: '' });
     },
   );
+
+  it('locks the admin plane with a random token kept beside the rules file (mode 0600)', async () => {
+    expect((await fetch(`${adminUrl}/status`)).status).toBe(401);
+    const file = path.join(path.dirname(routesFile), '.strangler', 'admin-token');
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    const token = (await fs.readFile(file, 'utf8')).trim();
+    const status = await fetch(`${adminUrl}/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(status.status).toBe(200);
+  });
 
   it('stops everything, PostgreSQL included, on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) =>

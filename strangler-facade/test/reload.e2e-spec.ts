@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { parseRulesText } from '../src/rules/read-rules-file.js';
 import { startFacadeFixture, type FacadeFixture } from './support/facade-fixture.js';
-import { eventually, send } from './support/http-client.js';
+import { eventually, send, sendAdmin } from './support/http-client.js';
 
 interface Status {
   version: number;
@@ -19,7 +19,7 @@ describe('hot reload of routes.yaml', () => {
   const upstreamOf = async (path = '/cards/7'): Promise<string> =>
     String((await send(fixture.facade.port, path)).headers['x-strangler-upstream']);
   const status = async (): Promise<Status> =>
-    (await send(fixture.facade.adminPort, '/status')).json<Status>();
+    (await sendAdmin(fixture.facade.adminPort, '/status')).json<Status>();
 
   beforeEach(async () => {
     fixture = await startFacadeFixture();

@@ -4,7 +4,7 @@
  */
 import { Agent, request, type ServerResponse } from 'node:http';
 
-import { send, type Reply } from './support/http-client.js';
+import { send, sendAdmin, type Reply } from './support/http-client.js';
 import { eventually } from './support/http-client.js';
 import {
   jsonAnswer,
@@ -53,7 +53,7 @@ default:
     backup.handler = jsonAnswer('legacy');
   });
 
-  const metricsText = async () => (await send(fixture.facade.adminPort, '/metrics')).text;
+  const metricsText = async () => (await sendAdmin(fixture.facade.adminPort, '/metrics')).text;
 
   it('falls back on a 5xx for GET, but passes a POST 5xx through without retrying', async () => {
     primary.handler = (_req, res) => {
@@ -103,7 +103,7 @@ default:
     const post = await send(fixture.facade.port, '/cards', { method: 'POST', body: 'replayed' });
     expect(post.status).toBe(200);
     expect(backup.received.at(-1)?.body).toBe('replayed');
-    expect((await send(fixture.facade.adminPort, '/status')).json()).toMatchObject({
+    expect((await sendAdmin(fixture.facade.adminPort, '/status')).json()).toMatchObject({
       circuits: { 'cards-service': 'open' },
     });
     expect(await metricsText()).toMatch(/strangler_circuit_state\{upstream="cards-service"\} 1/);
@@ -123,7 +123,7 @@ default:
       return reply.headers['x-strangler-upstream'] === 'cards-service' ? true : undefined;
     }, 5_000);
     expect(primary.received.length).toBeGreaterThan(primaryBefore);
-    expect((await send(fixture.facade.adminPort, '/status')).json()).toMatchObject({
+    expect((await sendAdmin(fixture.facade.adminPort, '/status')).json()).toMatchObject({
       circuits: { 'cards-service': 'closed' },
     });
     for (let index = 0; index < 3; index += 1) {
@@ -175,8 +175,9 @@ default:
   });
 
   const circuits = async () =>
-    (await send(fixture.facade.adminPort, '/status')).json<{ circuits: Record<string, string> }>()
-      .circuits;
+    (await sendAdmin(fixture.facade.adminPort, '/status')).json<{
+      circuits: Record<string, string>;
+    }>().circuits;
 
   it("never opens on the facade's own 413 for chunked uploads over the limit", async () => {
     for (let index = 0; index < 12; index += 1) {
@@ -443,11 +444,11 @@ default:
     expect(statuses).toEqual([200, 200, 200, 200, 503, 503, 503]);
     expect(connections.size).toBeLessThanOrEqual(2);
     // the facade's own 503s are not the upstream's failures: the circuit stays closed
-    const status = await send(fixture.facade.adminPort, '/status');
+    const status = await sendAdmin(fixture.facade.adminPort, '/status');
     expect(status.json<{ circuits: Record<string, string> }>().circuits['cards-service']).toBe(
       'closed',
     );
-    expect((await send(fixture.facade.adminPort, '/metrics')).text).toMatch(
+    expect((await sendAdmin(fixture.facade.adminPort, '/metrics')).text).toMatch(
       /strangler_limit_refusals_total\{reason="upstream_busy"\} 3/,
     );
   });

@@ -25,8 +25,10 @@ export const facadeEnvSchema = z.object({
   STRANGLER_RELOAD_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   /** Rules content must read the same twice this far apart before it is loaded. */
   STRANGLER_RELOAD_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(300),
-  /** Bearer token for admin mutations; unset = mutations disabled. */
+  /** Admin bearer token for reads and changes; with neither token the admin plane is locked. */
   STRANGLER_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Admin bearer token for reads only (a metrics scraper, a dashboard). */
+  STRANGLER_ADMIN_READ_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** `off` drops the per-request access log line. */
   STRANGLER_ACCESS_LOG: onOff.default(true),
   STRANGLER_LOG_LEVEL: z
@@ -48,6 +50,7 @@ export interface FacadeConfig {
   readonly reloadSettleMs: number;
   readonly logLevel: string;
   readonly adminToken?: string;
+  readonly adminReadToken?: string;
   readonly accessLog: boolean;
 }
 
@@ -83,6 +86,9 @@ export function facadeConfigFromEnv(
     reloadSettleMs: vars.STRANGLER_RELOAD_SETTLE_MS,
     logLevel: vars.STRANGLER_LOG_LEVEL,
     ...(vars.STRANGLER_ADMIN_TOKEN !== undefined && { adminToken: vars.STRANGLER_ADMIN_TOKEN }),
+    ...(vars.STRANGLER_ADMIN_READ_TOKEN !== undefined && {
+      adminReadToken: vars.STRANGLER_ADMIN_READ_TOKEN,
+    }),
     accessLog: vars.STRANGLER_ACCESS_LOG,
   });
 }
