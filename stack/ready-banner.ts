@@ -1,4 +1,6 @@
+import path from 'node:path';
 import pg from 'pg';
+import { adminTokenFileFor } from '../strangler-facade/src/admin/admin-token-file.js';
 import { mintAuthToken } from '../legacy-monolith/src/auth/auth-token.js';
 import type { StackConfig } from './stack-config.js';
 
@@ -19,7 +21,11 @@ export async function printReadyBanner(
 ): Promise<void> {
   const facade = `http://127.0.0.1:${config.STRANGLER_PORT}`;
   const admin = `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}`;
-  const rules = await fetchRules(admin);
+  const rules = await fetchRules(admin, config.adminToken);
+  const tokenSource =
+    config.STRANGLER_ADMIN_TOKEN !== undefined
+      ? '$STRANGLER_ADMIN_TOKEN'
+      : path.relative(process.cwd(), adminTokenFileFor(config.routesFile));
   const sampleCardId = await newestCardId(legacyUrl);
   // routes.yaml outlives a run: the first move may have been made already.
   const readOne = rules.find((rule) => rule.path === '/cards/:id' && rule.methods?.includes('GET'));
@@ -28,6 +34,7 @@ export async function printReadyBanner(
     '',
     'strangler example is up',
     `  facade         ${facade}   (admin ${admin}/rules, ${admin}/status)`,
+    `  admin token    ${tokenSource} (npx strangler finds it there)`,
     `  legacy         http://127.0.0.1:${config.LEGACY_PORT}`,
     `  cards-service  http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
     `  search-service http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,
@@ -72,8 +79,10 @@ export async function printReadyBanner(
   console.log(lines.join('\n'));
 }
 
-async function fetchRules(adminUrl: string): Promise<AdminRule[]> {
-  const response = await fetch(`${adminUrl}/rules`);
+async function fetchRules(adminUrl: string, token: string): Promise<AdminRule[]> {
+  const response = await fetch(`${adminUrl}/rules`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const body = (await response.json()) as { rules?: AdminRule[] };
   return body.rules ?? [];
 }

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+import {
+  adminTokenFileFor,
+  ensureAdminTokenFile,
+} from '../strangler-facade/src/admin/admin-token-file.js';
+
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const postgresUrl = z
   .string()
@@ -39,11 +44,15 @@ const stackConfigSchema = z.object({
     .transform((value) => value === '1' || value === 'true'),
   SEED: z.coerce.number().int().default(42),
   AUTH_TOKEN_SECRET: z.string().min(8).default('strangler-example-secret'),
+  /** The facade's admin token; unset = a random one kept in .strangler/admin-token (0600). */
+  STRANGLER_ADMIN_TOKEN: z.string().min(16).optional(),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema> & {
   routesFile: string;
   stateDir: string;
+  /** What the facade's admin plane accepts: the variable, else the stack's token file. */
+  adminToken: string;
 };
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -54,9 +63,13 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     );
     throw new Error(`invalid environment for npm start:\n${problems.join('\n')}`);
   }
+  const routesFile = path.resolve(parsed.data.STRANGLER_ROUTES_FILE);
+  const adminToken =
+    parsed.data.STRANGLER_ADMIN_TOKEN ?? ensureAdminTokenFile(adminTokenFileFor(routesFile));
   return {
     ...parsed.data,
-    routesFile: path.resolve(parsed.data.STRANGLER_ROUTES_FILE),
+    routesFile,
     stateDir: path.resolve(parsed.data.STRANGLER_STATE_DIR),
+    adminToken,
   };
 }

@@ -178,6 +178,7 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
         STRANGLER_PORT: String(config.STRANGLER_PORT),
         STRANGLER_ADMIN_PORT: String(config.STRANGLER_ADMIN_PORT),
         STRANGLER_ROUTES_FILE: config.routesFile,
+        STRANGLER_ADMIN_TOKEN: config.adminToken,
         STRANGLER_UPSTREAM_LEGACY_URL: `http://127.0.0.1:${config.LEGACY_PORT}`,
         STRANGLER_UPSTREAM_CARDS_SERVICE_URL: `http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
         STRANGLER_UPSTREAM_SEARCH_SERVICE_URL: `http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,

@@ -54,6 +54,7 @@ describe('npm start', () => {
   let dir: string;
   let stateDir: string;
   let facadeUrl: string;
+  let adminUrl: string;
   let legacyUrl: string;
   let cardsServiceUrl: string;
   let searchServiceUrl: string;
@@ -73,6 +74,7 @@ describe('npm start', () => {
     );
     pgPort = await findFreePort();
     facadeUrl = `http://127.0.0.1:${facadePort}`;
+    adminUrl = `http://127.0.0.1:${adminPort}`;
     legacyUrl = `http://127.0.0.1:${legacyPort}`;
     cardsServiceUrl = `http://127.0.0.1:${cardsPort}`;
     searchServiceUrl = `http://127.0.0.1:${searchPort}`;
@@ -85,6 +87,7 @@ describe('npm start', () => {
     env = { ...process.env };
     // Not a terminal and no NO_COLOR: the output must be plain text by itself.
     delete env.NO_COLOR;
+    delete env.STRANGLER_ADMIN_TOKEN; // the stack makes its own token file
     env = {
       ...env,
       STRANGLER_STATE_DIR: stateDir,
@@ -238,6 +241,17 @@ describe('npm start', () => {
       expect({ status: verify.status, stderr: verify.stderr }).toEqual({ status: 0, stderr: '' });
     },
   );
+
+  it('locks the admin plane with a random token kept beside the rules file (mode 0600)', async () => {
+    expect((await fetch(`${adminUrl}/status`)).status).toBe(401);
+    const file = path.join(path.dirname(routesFile), '.strangler', 'admin-token');
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    const token = (await fs.readFile(file, 'utf8')).trim();
+    const status = await fetch(`${adminUrl}/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(status.status).toBe(200);
+  });
 
   it('stops everything, PostgreSQL included, on Ctrl-C, quietly and in plain text', async () => {
     expect(await stack.interrupt()).toBe(0);

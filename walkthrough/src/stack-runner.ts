@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/legacy-config.js';
 import { findFreePort } from '../../stack/free-port.js';
+import { localAdminToken } from '../../strangler-facade/src/admin/admin-token-file.js';
 import type { WalkthroughTarget } from './step.js';
 
 export interface StartedStack {
@@ -135,6 +136,8 @@ export async function startStack(
     target: {
       facadeUrl: `http://127.0.0.1:${ports.STRANGLER_PORT}`,
       adminUrl: `http://127.0.0.1:${ports.STRANGLER_ADMIN_PORT}`,
+      // the stack's own: $STRANGLER_ADMIN_TOKEN, else the file it made beside the routes copy
+      adminToken: localAdminToken(env, directory),
       legacyUrl: `http://127.0.0.1:${ports.LEGACY_PORT}`,
       cardsServiceUrl: `http://127.0.0.1:${ports.CARDS_SERVICE_PORT}`,
       searchServiceUrl: `http://127.0.0.1:${ports.SEARCH_SERVICE_PORT}`,
