@@ -19,6 +19,10 @@ import {
   MismatchStore,
   type RouteKey,
 } from '../../strangler-compare/index.js';
+import {
+  adminTokenFileFor,
+  ensureAdminTokenFile,
+} from '../../strangler-facade/src/admin/admin-token-file.js';
 import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
 import { stickyBucket } from '../../strangler-facade/src/routing/sticky-bucket.js';
 import type { CliIo } from '../cli-io.js';
@@ -456,6 +460,8 @@ describe('strangler routes with a running facade', () => {
   let file: string;
   let facade: RunningFacade;
   const upstreams: Server[] = [];
+  /** The CLI finds the admin token where `npm start` keeps it: beside the rules file. */
+  const cli = (args: string[]) => strangler(args, { STRANGLER_ROUTES_FILE: file });
 
   async function stubUpstream(name: string): Promise<string> {
     const server = createServer((_req, res) => {
@@ -483,6 +489,7 @@ describe('strangler routes with a running facade', () => {
       port: 0,
       adminPort: 0,
       env: {},
+      adminToken: ensureAdminTokenFile(adminTokenFileFor(file)),
       logger: pino({ level: 'silent' }),
       watch: { debounceMs: 20, pollIntervalMs: 100 },
     });
@@ -500,7 +507,7 @@ describe('strangler routes with a running facade', () => {
 
   it('after routes flip, the next request lands on the other upstream', async () => {
     expect(await answer('/cards/1')).toBe('legacy');
-    const flip = await strangler([
+    const flip = await cli([
       'routes',
       'flip',
       'cards-get-by-id',
@@ -518,11 +525,11 @@ describe('strangler routes with a running facade', () => {
     expect(await answer('/cards/1')).toBe('cards-service');
     expect(await answer('/cards')).toBe('legacy');
 
-    const list = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    const list = await cli(['routes', 'list', '--admin', facade.adminUrl]);
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/cards-get-by-id +GET +path \/cards\/:id +cards-service/);
 
-    const canary = await strangler([
+    const canary = await cli([
       'routes',
       'weight',
       'cards',
@@ -535,25 +542,15 @@ describe('strangler routes with a running facade', () => {
     ]);
     expect(canary.code).toBe(0);
     expect(await answer('/cards')).toBe('cards-service');
-    const listed = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    const listed = await cli(['routes', 'list', '--admin', facade.adminUrl]);
     expect(listed.out).toMatch(/cards +\* +prefix \/cards +legacy +cards-service 100%/);
     expect(
-      (
-        await strangler([
-          'routes',
-          'weight',
-          'cards',
-          'off',
-          '-f',
-          file,
-          '--admin',
-          facade.adminUrl,
-        ])
-      ).code,
+      (await cli(['routes', 'weight', 'cards', 'off', '-f', file, '--admin', facade.adminUrl]))
+        .code,
     ).toBe(0);
     expect(await answer('/cards')).toBe('legacy');
 
-    const back = await strangler([
+    const back = await cli([
       'routes',
       'flip',
       'cards-get-by-id',
@@ -567,8 +564,17 @@ describe('strangler routes with a running facade', () => {
     expect(await answer('/cards/1')).toBe('legacy');
   });
 
+  it('without the admin token, a read is exit 1 saying where the token comes from', async () => {
+    const run = await strangler(['routes', 'list', '--admin', facade.adminUrl], {
+      STRANGLER_ADMIN_TOKEN: 'not-the-token-0123456789',
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(': 401 ');
+    expect(run.err).toContain('STRANGLER_ADMIN_TOKEN or .strangler/admin-token');
+  });
+
   it('an unreachable admin plane is exit 1 with a hint', async () => {
-    const run = await strangler(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
+    const run = await cli(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
     expect(run.code).toBe(1);
     expect(run.err).toContain('cannot reach the facade admin plane at http://127.0.0.1:1');
   });

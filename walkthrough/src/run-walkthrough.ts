@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { CliError, EXIT_FAILED, EXIT_USAGE, type CliIo } from '../../cli/cli-io.js';
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/legacy-config.js';
+import { localAdminToken } from '../../strangler-facade/src/admin/admin-token-file.js';
 import { cardsWalkthrough } from './cards-steps.js';
 import { runWalkthrough, undoLast, WalkthroughUsageError, type Prompter } from './engine.js';
 import { startStack, type StartedStack } from './stack-runner.js';
@@ -44,6 +45,10 @@ export function targetFromOptions(
     `http://127.0.0.1:${port || fallback}`;
   const pg = `postgres://postgres:postgres@127.0.0.1:${env.STRANGLER_PG_PORT || 54320}`;
   const trim = (url: string): string => url.replace(/\/+$/, '');
+  const routesFile = path.resolve(
+    io.cwd,
+    options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml',
+  );
   return {
     facadeUrl: trim(options.facade ?? local(env.STRANGLER_PORT, 8080)),
     adminUrl: trim(
@@ -55,7 +60,8 @@ export function targetFromOptions(
     legacyDatabaseUrl: options.legacyDb ?? env.LEGACY_DATABASE_URL ?? `${pg}/legacy`,
     cardsDatabaseUrl: options.cardsDb ?? env.CARDS_DATABASE_URL ?? `${pg}/cards`,
     searchDatabaseUrl: options.searchDb ?? env.SEARCH_DATABASE_URL ?? `${pg}/search`,
-    routesFile: path.resolve(io.cwd, options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml'),
+    routesFile,
+    adminToken: localAdminToken({ ...env, STRANGLER_ROUTES_FILE: routesFile }, io.cwd),
     authTokenSecret: env.AUTH_TOKEN_SECRET || DEFAULT_AUTH_TOKEN_SECRET,
   };
 }

@@ -9,7 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 import { RequestFacts } from '../request/request-facts.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
 import type { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import type { CompiledRuleTable } from '../rules/compile-rules.js';
 import { matchRule } from '../rules/match-rule.js';
@@ -53,6 +53,9 @@ export function explainRequest(
     params.get('client') ?? '127.0.0.1',
   );
   const route = matchRule(table, method, target.path, facts);
+  if (target.semicolon && !route.allowSemicolons) {
+    return { error: 'bad_request', rule: route.name, message: semicolonRefusal(route.name) };
+  }
   const choice: UpstreamChoice = {
     upstream: route.upstream,
     canary: false,
