@@ -3,6 +3,8 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
+  // `.strangler/` holds `npm start`'s database; its `*.snap` files are PostgreSQL's, not jest's.
+  modulePathIgnorePatterns: ['<rootDir>/.strangler/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
   transform,
@@ -17,13 +19,13 @@ export default {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.strangler/'],
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.strangler/'],
     },
   ],
 };

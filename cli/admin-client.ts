@@ -1,8 +1,10 @@
 /**
  * Reads from the facade's admin plane (`GET` JSON). The URL comes from `--admin`, else
- * `STRANGLER_ADMIN_URL`, else `http://127.0.0.1:<STRANGLER_ADMIN_PORT or 8081>`; the bearer
- * token, when `STRANGLER_ADMIN_TOKEN` is set, is sent along.
+ * `STRANGLER_ADMIN_URL`, else `http://127.0.0.1:<STRANGLER_ADMIN_PORT or 8081>`. Every read but
+ * `/health` needs the bearer token: `STRANGLER_ADMIN_TOKEN` (or a read-only token in it), else
+ * the one `npm start` keeps in `.strangler/admin-token` beside the rules file.
  */
+import { localAdminToken } from '../strangler-facade/src/admin/admin-token-file.js';
 import { CliError, type CliIo } from './cli-io.js';
 
 export interface AdminClient {
@@ -18,9 +20,13 @@ export function adminUrl(option: string | undefined, env: CliIo['env']): string 
   return url.replace(/\/+$/, '');
 }
 
-export function adminClient(option: string | undefined, env: CliIo['env']): AdminClient {
+export function adminClient(
+  option: string | undefined,
+  env: CliIo['env'],
+  cwd: string = process.cwd(),
+): AdminClient {
   const baseUrl = adminUrl(option, env);
-  const token = env.STRANGLER_ADMIN_TOKEN;
+  const token = localAdminToken(env, cwd);
   return {
     baseUrl,
     async get<T>(pathAndQuery: string): Promise<T> {
@@ -43,6 +49,15 @@ export function adminClient(option: string | undefined, env: CliIo['env']): Admi
         ]);
       }
       const body = await response.text();
+      if (response.status === 401 || response.status === 403) {
+        throw new CliError([
+          `GET ${url}: ${response.status} ${response.statusText} ${body.trim()}`,
+          token === undefined
+            ? 'no admin token found: set STRANGLER_ADMIN_TOKEN, or run from the folder of the ' +
+              'routes.yaml that `npm start` serves (it keeps the token in .strangler/admin-token)'
+            : 'the admin token was refused: check STRANGLER_ADMIN_TOKEN or .strangler/admin-token',
+        ]);
+      }
       if (!response.ok) {
         throw new CliError([
           `GET ${url}: ${response.status} ${response.statusText} ${body.trim()}`,

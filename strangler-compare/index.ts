@@ -41,6 +41,7 @@ export {
   type PathSegment,
   type PathStep,
 } from './json-path.js';
+export { EMPTY_STATE, PathRuleSet, type PathRule, type PathState } from './path-rules.js';
 export {
   MismatchStore,
   type ComparisonRecord,

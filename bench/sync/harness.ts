@@ -44,7 +44,10 @@ export async function exec(url: string, sql: string): Promise<void> {
   }
 }
 
-/** `strangler-sync start` as a child process; stop() sends SIGTERM (a clean stop). */
+/**
+ * `strangler-sync start` as a child process; stop() sends SIGTERM (a clean stop). `cli` is the
+ * CLI script to run: this build's by default, another build's for `--baseline`.
+ */
 export class PipelineProcess {
   private proc: ChildProcess | null = null;
   private exited = true;
@@ -53,13 +56,14 @@ export class PipelineProcess {
     private readonly file: string,
     private readonly sourceUrl: string,
     private readonly targetUrl: string,
+    private readonly cli: string = CLI,
   ) {}
 
   start(): void {
     const proc = spawn(
       process.execPath,
       [
-        CLI,
+        this.cli,
         '--source-url',
         this.sourceUrl,
         '--target-url',

@@ -24,13 +24,17 @@
  *          --tx-size <n> (10) --rows <n> (10000, initial rows per table) --copy-rows <n> (1000000)
  *          --shapes small,wide --skip-copy --with-kafka --kafka-rates <a,b,..> (500,2000)
  *          --kafka-only (only the Kafka side by side: no in-process tables, no copy)
+ *          --baseline <dist/strangler-sync/src/cli.js of another build> (steps 1 and 2 run with
+ *            both builds, one after the other per shape, e.g. the commit before an apply change
+ *            built in a temporary checkout: `git archive <commit> | tar -x -C /tmp/base`, link
+ *            node_modules, `npx tsc -p tsconfig.build.json` there)
  *          --json <path> (bench/sync/results/sync.json) --md <path> (docs/benchmarks.md)
  *          --render-only
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../../stack/postgres-cluster.js';
 import type { EmbeddedPostgresCluster } from '../../stack/postgres-cluster.js';
@@ -65,6 +69,14 @@ import { Mix, Shape, StepResult, Workload, sourceSchemaSql } from './workload.js
 
 export type { LagStep } from './lag.js';
 
+/** Which strangler-sync ran a step: this build, or the `--baseline` build. */
+export type Build = 'current' | 'baseline';
+
+/** A lag step of the in-process pipeline, and the build that ran it. */
+export interface BuildLagStep extends LagStep {
+  build?: Build;
+}
+
 export interface Settings {
   rates: number[];
   stepDurationSec: number;
@@ -80,6 +92,7 @@ export interface Settings {
 
 export interface BacklogResult {
   shape: Shape;
+  build?: Build;
   changes: number;
   /** Seconds between the first and last marker of the backlog being applied. */
   applySec: number;
@@ -102,7 +115,9 @@ export interface SyncReport {
   machine: MachineInfo;
   settings: Settings;
   skipped: string[];
-  lag: LagStep[];
+  /** The `--baseline` build (its CLI script and the commit it was built from), when given. */
+  baseline?: { cli: string; commit: string | null } | null;
+  lag: BuildLagStep[];
   backlog: BacklogResult[];
   copy: CopyResult | null;
   /** The same lag workload through in-process, builtin → Kafka and Debezium → Kafka (--with-kafka). */
@@ -114,18 +129,21 @@ async function runShape(
   dir: string,
   shape: Shape,
   s: Settings,
-): Promise<{ lag: LagStep[]; backlog: BacklogResult }> {
-  const { sourceUrl, targetUrl } = await prepareDatabases(cluster, `bench_${shape}`, shape, s.rows);
-  const file = join(dir, `bench_${shape}.pipeline.yaml`);
-  writeFileSync(file, pipelineYaml(`bench_${shape}`, [TABLE, 'bench_marker']));
-  const pipeline = new PipelineProcess(file, sourceUrl, targetUrl);
+  build: { name: Build; cli?: string } = { name: 'current' },
+): Promise<{ lag: BuildLagStep[]; backlog: BacklogResult }> {
+  const name = build.name === 'current' ? `bench_${shape}` : `bench_${shape}_${build.name}`;
+  const label = build.name === 'current' ? shape : `${shape} (${build.name})`;
+  const { sourceUrl, targetUrl, drop } = await prepareDatabases(cluster, name, shape, s.rows);
+  const file = join(dir, `${name}.pipeline.yaml`);
+  writeFileSync(file, pipelineYaml(name, [TABLE, 'bench_marker']));
+  const pipeline = new PipelineProcess(file, sourceUrl, targetUrl, build.cli);
   const { workload, target, close } = await openWorkload(sourceUrl, targetUrl, shape, s);
   const t: LagTarget = { shape, workload, target, failed: () => pipeline.failed };
   try {
     pipeline.start();
     await waitCaughtUp(t, await workload.mark(), 120_000);
-    log(`${shape}: pipeline streaming (initial ${s.rows} rows copied)`);
-    const lag = await runLagSteps(t, s, shape);
+    log(`${label}: pipeline streaming (initial ${s.rows} rows copied)`);
+    const lag = (await runLagSteps(t, s, label)).map((step) => ({ ...step, build: build.name }));
     // Sustained apply rate: a backlog written while the pipeline is stopped.
     await pipeline.stop();
     const written = await runCount(workload, s.backlog);
@@ -139,21 +157,65 @@ async function runShape(
       [first, last],
     );
     const applySec = (r.rows[0].b.getTime() - r.rows[0].a.getTime()) / 1000;
-    const backlog = { shape, changes, applySec, changesPerSec: changes / applySec };
+    const backlog = {
+      shape,
+      build: build.name,
+      changes,
+      applySec,
+      changesPerSec: changes / applySec,
+    };
     log(
-      `${shape}: backlog ${changes} changes applied in ${fmt(applySec)} s = ${Math.round(changes / applySec)}/s`,
+      `${label}: backlog ${changes} changes applied in ${fmt(applySec)} s = ${Math.round(changes / applySec)}/s`,
     );
     return { lag, backlog };
   } finally {
     await pipeline.stop();
     await close();
-    await dropOrigins(targetUrl, `bench_${shape}`);
+    await dropOrigins(targetUrl, name);
+    // Drop the pipeline's slot with its database: a kept slot holds WAL for the later steps.
+    await dropSlot(sourceUrl, name);
+    await drop().catch((err: unknown) => log(`dropping ${name}: ${(err as Error).message}`));
   }
 }
 
 /** Writes `count` changes as fast as the connections go (bounded to 120 s). */
 function runCount(workload: Workload, count: number): Promise<StepResult> {
   return workload.run(0, 120, 200, count);
+}
+
+/** The commit a `--baseline` build was made from: its checkout's HEAD, or a COMMIT file there. */
+function commitOf(cli: string): string | null {
+  const root = join(dirname(cli), '../../..');
+  try {
+    const out = execFileSync('git', ['-C', root, 'log', '-1', '--format=%h (%cs)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    if (out.trim() !== '') return out.trim();
+  } catch {
+    // not a git checkout (e.g. `git archive` output)
+  }
+  try {
+    return readFileSync(join(root, 'COMMIT'), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Drops a replication slot if it exists (errors are logged, not fatal). */
+async function dropSlot(sourceUrl: string, slot: string): Promise<void> {
+  const c = await connect(sourceUrl);
+  try {
+    await c.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+      [`strangler_${slot}`],
+    );
+  } catch (err) {
+    log(`dropping slot strangler_${slot}: ${(err as Error).message}`);
+  } finally {
+    await c.end();
+  }
 }
 
 function pgVersionMajor(out: string | null): number | null {
@@ -293,6 +355,7 @@ async function main(): Promise<void> {
       json: { type: 'string', default: 'bench/sync/results/sync.json' },
       md: { type: 'string', default: 'docs/benchmarks.md' },
       'render-only': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
     },
   });
   if (values['render-only']) {
@@ -337,13 +400,21 @@ async function main(): Promise<void> {
       await v.query<{ v: string }>("SELECT current_setting('server_version') AS v")
     ).rows[0].v;
     await v.end();
-    const lag: LagStep[] = [];
+    const lag: BuildLagStep[] = [];
     const backlog: BacklogResult[] = [];
+    const baseline = values.baseline
+      ? { cli: values.baseline, commit: commitOf(values.baseline) }
+      : null;
+    const builds: { name: Build; cli?: string }[] = [{ name: 'current' }];
+    if (baseline) builds.push({ name: 'baseline', cli: baseline.cli });
     if (!values['kafka-only'])
-      for (const shape of settings.shapes) {
-        const r = await runShape(cluster, dir, shape, settings);
-        lag.push(...r.lag);
-        backlog.push(r.backlog);
+      for (const [i, shape] of settings.shapes.entries()) {
+        // Both builds per shape, the order swapped every shape (a drifting load favours neither).
+        for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
+          const r = await runShape(cluster, dir, shape, settings, build);
+          lag.push(...r.lag);
+          backlog.push(r.backlog);
+        }
       }
     else skipped.push('in-process lag, apply rate and initial copy: skipped (--kafka-only)');
     const skipCopy = values['skip-copy'] || values['kafka-only'];
@@ -359,7 +430,17 @@ async function main(): Promise<void> {
     machine.loadAfter = loadavg();
     log(`loadavg after: ${machine.loadAfter}`);
     const command = ['node dist/bench/sync/run.js', ...process.argv.slice(2)].join(' ');
-    const report: SyncReport = { command, machine, settings, skipped, lag, backlog, copy, kafka };
+    const report: SyncReport = {
+      command,
+      machine,
+      settings,
+      skipped,
+      baseline,
+      lag,
+      backlog,
+      copy,
+      kafka,
+    };
     writeJson(values.json, report);
     writeSection(values.md, 'sync', renderMarkdown(report, values.json));
     log(`done in ${machine.wallClockSec} s`);
@@ -385,26 +466,42 @@ export function renderMarkdown(report: SyncReport, jsonPath: string): string {
       '(lag = target trigger `clock_timestamp()` − source `clock_timestamp()`); small rows: 4 columns; wide rows: 27 ' +
       `columns (~1 KB); backlog ${s.backlog} changes.`,
   );
+  if (report.baseline)
+    lines.push(
+      `- Baseline: the rows marked "baseline" ran \`${report.baseline.cli}\` (commit ${report.baseline.commit ?? 'unknown'}), ` +
+        'the other build of strangler-sync, on the same databases and workload right before or after "current" ' +
+        '(the order swapped per row shape).',
+    );
   for (const msg of report.skipped) lines.push(`- **Skipped**: ${msg}`);
+  const buildOf = (build: Build | undefined) => build ?? 'current';
   lines.push('', '### Lag at fixed change rates', '');
   if (report.lag.length === 0) lines.push('Not run.');
   else
     lines.push(
-      '| rows | target changes/s | written/s | lag p50 ms | lag p99 ms | lag max ms | drain after stop ms | kept up |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| rows | build | target changes/s | written/s | lag p50 ms | lag p99 ms | lag max ms | drain after stop ms | kept up |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
   for (const l of report.lag) {
     lines.push(
-      `| ${l.shape} | ${l.targetRate} | ${Math.round(l.achievedRate)} | ${fmt(l.lagMs.p50, 0)} | ${fmt(l.lagMs.p99, 0)} | ` +
-        `${fmt(l.lagMs.max, 0)} | ${fmt(l.drainMs, 0)} | ${l.keptUp ? 'yes' : 'no'} |`,
+      `| ${l.shape} | ${buildOf(l.build)} | ${l.targetRate} | ${Math.round(l.achievedRate)} | ${fmt(l.lagMs.p50, 0)} | ` +
+        `${fmt(l.lagMs.p99, 0)} | ${fmt(l.lagMs.max, 0)} | ${fmt(l.drainMs, 0)} | ${l.keptUp ? 'yes' : 'no'} |`,
     );
   }
   lines.push('', '### Sustained apply rate (backlog drained by a restarted pipeline)', '');
   if (report.backlog.length === 0) lines.push('Not run.');
-  else lines.push('| rows | changes | seconds | changes/s |', '| --- | ---: | ---: | ---: |');
-  for (const b of report.backlog) {
+  else
     lines.push(
-      `| ${b.shape} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} |`,
+      '| rows | build | changes | seconds | changes/s | vs baseline |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+    );
+  for (const b of report.backlog) {
+    const base = report.backlog.find((o) => o.shape === b.shape && o.build === 'baseline');
+    const ratio =
+      base && b.build !== 'baseline'
+        ? `${(b.changesPerSec / base.changesPerSec).toFixed(1)}×`
+        : '–';
+    lines.push(
+      `| ${b.shape} | ${buildOf(b.build)} | ${b.changes} | ${fmt(b.applySec)} | ${Math.round(b.changesPerSec)} | ${ratio} |`,
     );
   }
   lines.push('', '### Initial copy', '');

@@ -21,6 +21,10 @@ import {
   type RouteKey,
 } from '../../strangler-compare/index.js';
 import { signAuthToken } from '../../legacy-monolith/src/auth/auth-token.js';
+import {
+  adminTokenFileFor,
+  ensureAdminTokenFile,
+} from '../../strangler-facade/src/admin/admin-token-file.js';
 import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
 import { stickyBucket } from '../../strangler-facade/src/routing/sticky-bucket.js';
 import type { CliIo } from '../cli-io.js';
@@ -498,6 +502,8 @@ describe('strangler routes with a running facade', () => {
   let file: string;
   let facade: RunningFacade;
   const upstreams: Server[] = [];
+  /** The CLI finds the admin token where `npm start` keeps it: beside the rules file. */
+  const cli = (args: string[]) => strangler(args, { STRANGLER_ROUTES_FILE: file });
 
   async function stubUpstream(name: string): Promise<string> {
     const server = createServer((_req, res) => {
@@ -525,6 +531,7 @@ describe('strangler routes with a running facade', () => {
       port: 0,
       adminPort: 0,
       env: {},
+      adminToken: ensureAdminTokenFile(adminTokenFileFor(file)),
       logger: pino({ level: 'silent' }),
       watch: { debounceMs: 20, pollIntervalMs: 100 },
     });
@@ -535,6 +542,9 @@ describe('strangler routes with a running facade', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  /** The CLI's environment with the running facade's admin token. */
+  const tokenEnv = () => ({ STRANGLER_ADMIN_TOKEN: ensureAdminTokenFile(adminTokenFileFor(file)) });
+
   const answer = async (target: string) => {
     const response = await fetch(facade.url + target);
     return ((await response.json()) as { upstream: string }).upstream;
@@ -542,7 +552,7 @@ describe('strangler routes with a running facade', () => {
 
   it('after routes flip, the next request lands on the other upstream', async () => {
     expect(await answer('/cards/1')).toBe('legacy');
-    const flip = await strangler([
+    const flip = await cli([
       'routes',
       'flip',
       'cards-get-by-id',
@@ -560,11 +570,11 @@ describe('strangler routes with a running facade', () => {
     expect(await answer('/cards/1')).toBe('cards-service');
     expect(await answer('/cards')).toBe('legacy');
 
-    const list = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    const list = await cli(['routes', 'list', '--admin', facade.adminUrl]);
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/cards-get-by-id +GET +path \/cards\/:id +cards-service/);
 
-    const canary = await strangler([
+    const canary = await cli([
       'routes',
       'weight',
       'cards',
@@ -577,25 +587,15 @@ describe('strangler routes with a running facade', () => {
     ]);
     expect(canary.code).toBe(0);
     expect(await answer('/cards')).toBe('cards-service');
-    const listed = await strangler(['routes', 'list', '--admin', facade.adminUrl]);
+    const listed = await cli(['routes', 'list', '--admin', facade.adminUrl]);
     expect(listed.out).toMatch(/cards +\* +prefix \/cards +legacy +cards-service 100%/);
     expect(
-      (
-        await strangler([
-          'routes',
-          'weight',
-          'cards',
-          'off',
-          '-f',
-          file,
-          '--admin',
-          facade.adminUrl,
-        ])
-      ).code,
+      (await cli(['routes', 'weight', 'cards', 'off', '-f', file, '--admin', facade.adminUrl]))
+        .code,
     ).toBe(0);
     expect(await answer('/cards')).toBe('legacy');
 
-    const back = await strangler([
+    const back = await cli([
       'routes',
       'flip',
       'cards-get-by-id',
@@ -610,17 +610,21 @@ describe('strangler routes with a running facade', () => {
   });
 
   it("a 10% canary by the example's sticky key sends about 10% of distinct users, sticky, to the candidate", async () => {
-    const weight = await strangler([
-      'routes',
-      'weight',
-      'cards-get-by-id',
-      'cards-service',
-      '10',
-      '-f',
-      file,
-      '--admin',
-      facade.adminUrl,
-    ]);
+    const weight = await strangler(
+      [
+        'routes',
+        'weight',
+        'cards-get-by-id',
+        'cards-service',
+        '10',
+        '-f',
+        file,
+        '--admin',
+        facade.adminUrl,
+      ],
+      tokenEnv(),
+    );
+    expect(weight.err).toBe('');
     expect(weight.code).toBe(0);
     try {
       const tokens = Array.from({ length: 200 }, (_, index) =>
@@ -657,7 +661,7 @@ describe('strangler routes with a running facade', () => {
           `authorization: Bearer ${token}`,
         ];
         const offline = await strangler([...args, '-f', file, '--json']);
-        const online = await strangler([...args, '--admin', facade.adminUrl, '--json']);
+        const online = await strangler([...args, '--admin', facade.adminUrl, '--json'], tokenEnv());
         expect(offline.code).toBe(0);
         expect(online.code).toBe(0);
         const fromFile = JSON.parse(offline.out) as Record<string, unknown>;
@@ -669,16 +673,10 @@ describe('strangler routes with a running facade', () => {
         });
       }
     } finally {
-      await strangler([
-        'routes',
-        'weight',
-        'cards-get-by-id',
-        'off',
-        '-f',
-        file,
-        '--admin',
-        facade.adminUrl,
-      ]);
+      await strangler(
+        ['routes', 'weight', 'cards-get-by-id', 'off', '-f', file, '--admin', facade.adminUrl],
+        tokenEnv(),
+      );
     }
   });
 
@@ -710,8 +708,17 @@ describe('strangler routes with a running facade', () => {
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 
+  it('without the admin token, a read is exit 1 saying where the token comes from', async () => {
+    const run = await strangler(['routes', 'list', '--admin', facade.adminUrl], {
+      STRANGLER_ADMIN_TOKEN: 'not-the-token-0123456789',
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(': 401 ');
+    expect(run.err).toContain('STRANGLER_ADMIN_TOKEN or .strangler/admin-token');
+  });
+
   it('an unreachable admin plane is exit 1 with a hint', async () => {
-    const run = await strangler(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
+    const run = await cli(['routes', 'status', '--admin', 'http://127.0.0.1:1']);
     expect(run.code).toBe(1);
     expect(run.err).toContain('cannot reach the facade admin plane at http://127.0.0.1:1');
   });
@@ -740,6 +747,7 @@ describe('an upstream URL the environment overrides', () => {
       },
       logger: pino({ level: 'warn' }, logStream),
       watch: { debounceMs: 20, pollIntervalMs: 100 },
+      adminToken: ensureAdminTokenFile(adminTokenFileFor(file)),
     });
     try {
       const messages = logged.map((line) => (JSON.parse(line) as { msg: string }).msg);
@@ -750,7 +758,9 @@ describe('an upstream URL the environment overrides', () => {
       );
       expect(messages.filter((message) => message.includes('"legacy"'))).toEqual([]);
 
-      const run = await strangler(['routes', 'status', '--admin', facade.adminUrl]);
+      const run = await strangler(['routes', 'status', '--admin', facade.adminUrl], {
+        STRANGLER_ADMIN_TOKEN: ensureAdminTokenFile(adminTokenFileFor(file)),
+      });
       expect(run.code).toBe(0);
       expect(run.out).toMatch(
         /cards-service +http:\/\/127\.0\.0\.1:4002 +STRANGLER_UPSTREAM_CARDS_SERVICE_URL \(overrides the file's http:\/\/127\.0\.0\.1:3002\)/,

@@ -8,10 +8,11 @@ import { LegacyConfigModule } from './config/legacy-config.module.js';
 import { legacyDataSourceOptions } from './database/data-source.js';
 import { FeedModule } from './feed/feed.module.js';
 import { HealthController } from './health/health.controller.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { SearchModule } from './search/search.module.js';
 import { UsersModule } from './users/users.module.js';
 
-/** The whole monolith: five feature modules on one database. */
+/** The whole monolith: its feature modules on one database. */
 @Module({})
 export class LegacyAppModule {
   static forRoot(config: LegacyConfig): DynamicModule {
@@ -31,6 +32,7 @@ export class LegacyAppModule {
         FeedModule,
         SearchModule,
         AdminModule,
+        NotificationsModule,
       ],
       controllers: [HealthController],
     };

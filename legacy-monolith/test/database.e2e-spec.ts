@@ -14,6 +14,7 @@ const TABLES: Record<string, string> = {
   likes: 'user_id, card_id',
   comments: 'id',
   moderation_actions: 'id',
+  notifications: 'user_id, card_id',
 };
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -68,6 +69,8 @@ describe('legacy database: migrations and seed', () => {
       expect(tables).toEqual(Object.keys(TABLES).sort());
 
       await revertLegacyMigrations(url, 1);
+      expect(await tableNames(url)).not.toContain('notifications');
+      await revertLegacyMigrations(url, 1);
       const columns = await withClient(url, async (client) => {
         const { rows } = await client.query(
           `SELECT 1 FROM information_schema.columns WHERE table_name = 'cards' AND column_name = 'search_vector'`,
@@ -103,7 +106,7 @@ describe('legacy database: migrations and seed', () => {
           return url;
         }),
       );
-      const options = { seed: 7, users: 60, cards: 400 };
+      const options = { seed: 7, users: 60, cards: 400, now: new Date('2030-03-01T00:00:00Z') };
       const summary = await seedLegacyDatabase(first, options);
       await seedLegacyDatabase(second, options);
       await seedLegacyDatabase(other, { ...options, seed: 8 });

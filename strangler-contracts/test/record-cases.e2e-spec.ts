@@ -10,6 +10,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { recordCasesCommand } from '../../cli/routes/record-cases.js';
 import { startFacade, type RunningFacade } from '../../strangler-facade/src/facade.js';
+
+const ADMIN_TOKEN = 'record-cases-admin-token-0123';
 import { loadCaseFiles } from '../src/load-case-files.js';
 import { runContracts } from '../src/run-contracts.js';
 import { startStub, type StubServer } from './support/stub-server.js';
@@ -52,6 +54,7 @@ default:
       routesFile,
       port: 0,
       adminPort: 0,
+      adminToken: ADMIN_TOKEN,
       watch: false,
       logger: pino({ level: 'silent' }),
     });
@@ -84,7 +87,7 @@ default:
       {
         out: (text) => out.push(text),
         err: (text) => err.push(text),
-        env: {},
+        env: { STRANGLER_ADMIN_TOKEN: ADMIN_TOKEN },
         cwd: directory,
         color: false,
       },

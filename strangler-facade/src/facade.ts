@@ -10,12 +10,13 @@ import path from 'node:path';
 
 import { pino, type Logger } from 'pino';
 
-import { createAdminServer } from './admin/admin-server.js';
+import { createAdminServer, type AdminTimeouts } from './admin/admin-server.js';
 import type { FacadeConfig } from './config/facade-config.js';
 import { FacadeMetrics } from './observability/metrics.js';
 import { createUndiciCore } from './proxy/forward-request.js';
 import type { ProxyCore, ProxyCoreOptions } from './proxy/proxy-core.js';
 import { applyServerLimits, createProxyServer } from './proxy/proxy-server.js';
+import { OpenTunnels } from './proxy/upgrade-tunnel.js';
 import { CircuitBreakers } from './resilience/circuit-breaker.js';
 import { RetryBudgets } from './resilience/retry-budget.js';
 import { RolloutController } from './rollout/rollout-controller.js';
@@ -24,6 +25,7 @@ import { ShadowDispatcher } from './shadow/shadow-dispatcher.js';
 import { ShadowRecorder } from './shadow/shadow-recorder.js';
 import {
   ActiveRules,
+  type ActiveRulesEvents,
   type LoadedRules,
   type ReloadError,
   type ReloadOutcome,
@@ -46,6 +48,11 @@ export interface FacadeOptions {
   readonly connectTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
   readonly bodyTimeoutMs?: number;
+  /**
+   * Rules content must read the same twice this far apart before it is loaded, so a file written
+   * in place is never served half-way (default 300; 0 reads once). Applies to every reload.
+   */
+  readonly reloadSettleMs?: number;
   /** Debounce of file events and interval of the stat poll; `false` turns watching off. */
   readonly watch?: { readonly debounceMs?: number; readonly pollIntervalMs?: number } | false;
   /** Source of `STRANGLER_UPSTREAM_<NAME>_URL` overrides. Default `process.env`. */
@@ -55,8 +62,13 @@ export interface FacadeOptions {
   readonly createCore?: (options: ProxyCoreOptions) => ProxyCore;
   /** How long `close()` lets in-flight requests finish before cutting them. Default 5000. */
   readonly shutdownGraceMs?: number;
-  /** Bearer token for admin mutations (STRANGLER_ADMIN_TOKEN); unset = mutations disabled. */
+  /** Admin bearer token for reads and changes (STRANGLER_ADMIN_TOKEN). */
   readonly adminToken?: string;
+  /** Admin bearer token for reads only (STRANGLER_ADMIN_READ_TOKEN). Without either token the
+   * admin plane answers only `/health`. */
+  readonly adminReadToken?: string;
+  /** Client time limits of the admin listener (tests shorten them). */
+  readonly adminTimeouts?: Partial<AdminTimeouts>;
   /** One structured log line per request (default true). */
   readonly accessLog?: boolean;
   /** Process metrics (CPU, memory, event loop) in /metrics too. Default false. */
@@ -106,7 +118,9 @@ export function facadeOptionsFromConfig(config: FacadeConfig): FacadeOptions {
     headersTimeoutMs: config.headersTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
     watch: { debounceMs: config.reloadDebounceMs, pollIntervalMs: config.reloadPollMs },
+    reloadSettleMs: config.reloadSettleMs,
     ...(config.adminToken !== undefined && { adminToken: config.adminToken }),
+    ...(config.adminReadToken !== undefined && { adminReadToken: config.adminReadToken }),
     accessLog: config.accessLog,
     processMetrics: true,
   };
@@ -123,6 +137,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
   };
   const core = (options.createCore ?? createUndiciCore)(coreOptions);
   const metrics = new FacadeMetrics({ defaultMetrics: options.processMetrics === true });
+  const tunnels = new OpenTunnels(metrics, options.accessLog === false ? null : logger);
   let proxy: Server | null = null;
   let rolloutController: RolloutController | null = null;
   const warnOverriddenUpstreams = (table: CompiledRuleTable): void => {
@@ -130,7 +145,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       logger.warn({ ...override }, overrideWarning(override, sourceName));
     }
   };
-  const rules = await ActiveRules.load(options.routesFile, sourceName, options.env ?? process.env, {
+  const rulesEvents: ActiveRulesEvents = {
     onLoaded: (loaded) => {
       logger.info(
         { version: loaded.version, hash: loaded.hash },
@@ -139,8 +154,9 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
       warnOverriddenUpstreams(loaded.table);
       metrics.reloads.labels('loaded').inc();
       metrics.rulesVersion.set(loaded.version);
-      core.retainOrigins?.(new Set(loaded.table.upstreams.map((upstream) => upstream.origin)));
+      core.retainUpstreams?.(loaded.table.upstreams);
       if (proxy !== null) applyServerLimits(proxy, loaded.table);
+      tunnels.review(loaded.table);
       rolloutController?.syncWithRules();
     },
     onRefused: (error) => {
@@ -150,7 +166,14 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
         `rules change REFUSED, still serving the last good rules:\n  ${error.errors.join('\n  ')}`,
       );
     },
-  });
+  };
+  const rules = await ActiveRules.load(
+    options.routesFile,
+    sourceName,
+    options.env ?? process.env,
+    rulesEvents,
+    options.reloadSettleMs !== undefined ? { settleMs: options.reloadSettleMs } : {},
+  );
   metrics.rulesVersion.set(rules.current.version);
   warnOverriddenUpstreams(rules.current.table);
 
@@ -191,10 +214,12 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     shadow: dispatcher,
     rollout,
     accessLog: options.accessLog ?? true,
+    upgrades: { tunnels, timeouts: coreOptions },
   });
   const admin = createAdminServer({
     rules,
-    ...(options.adminToken !== undefined && { token: options.adminToken }),
+    tokens: { write: options.adminToken, read: options.adminReadToken },
+    ...(options.adminTimeouts !== undefined && { timeouts: options.adminTimeouts }),
     metrics,
     breakers,
     recorder,
@@ -202,6 +227,9 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
     rollout,
   });
 
+  if (!options.adminToken && !options.adminReadToken) {
+    logger.warn('admin plane locked: set STRANGLER_ADMIN_TOKEN (or STRANGLER_ADMIN_READ_TOKEN)');
+  }
   try {
     await listen(proxy, options.port ?? 8080, host);
     await listen(admin, options.adminPort ?? 8081, host);
@@ -250,6 +278,7 @@ export async function startFacade(options: FacadeOptions): Promise<RunningFacade
         await Promise.all([
           stop(server, options.shutdownGraceMs ?? 5_000),
           stop(admin, options.shutdownGraceMs ?? 5_000),
+          tunnels.closeAll(options.shutdownGraceMs ?? 5_000), // the server waits for them
         ]);
         await dispatcher.close();
         await core.close();

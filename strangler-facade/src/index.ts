@@ -60,6 +60,18 @@ export {
 export { ShadowRecorder } from './shadow/shadow-recorder.js';
 export { ShadowDispatcher } from './shadow/shadow-dispatcher.js';
 export { explainRequest } from './admin/explain-request.js';
+export {
+  adminTokenFileFor,
+  ensureAdminTokenFile,
+  localAdminToken,
+  readAdminTokenFile,
+} from './admin/admin-token-file.js';
+export {
+  ALWAYS_SECRET_HEADERS,
+  REDACTED,
+  SecretRedactor,
+  type SecretsConfig,
+} from './redaction/secret-redactor.js';
 export type {
   CompiledCanary,
   CompiledFallback,

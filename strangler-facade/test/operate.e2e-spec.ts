@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 
-import { eventually, send } from './support/http-client.js';
+import { ADMIN_TOKEN, eventually, send } from './support/http-client.js';
 import {
   jsonAnswer,
   startProgrammableUpstream,
@@ -13,7 +13,7 @@ import {
 } from './support/programmable-upstream.js';
 import { startRoutesFixture, type RoutesFixture } from './support/routes-fixture.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = ADMIN_TOKEN;
 
 function routes(legacy: string, cards: string, upstream = 'legacy'): string {
   return `version: 1
@@ -51,7 +51,13 @@ describe('operating the facade', () => {
     await Promise.all([legacy.close(), cards.close()]);
   });
 
-  const admin = (path: string, method = 'GET', body?: unknown, token?: string) =>
+  /** Reads carry the token; a change carries only the token it is given. */
+  const admin = (
+    path: string,
+    method = 'GET',
+    body?: unknown,
+    token = method === 'GET' ? TOKEN : undefined,
+  ) =>
     send(fixture.facade.adminPort, path, {
       method,
       headers: {
@@ -150,7 +156,9 @@ describe('operating the facade', () => {
     });
 
     it('are disabled (403) when no token is configured', async () => {
-      const open = await startRoutesFixture(routes(legacy.url, cards.url));
+      const open = await startRoutesFixture(routes(legacy.url, cards.url), {
+        adminToken: undefined,
+      });
       try {
         const reply = await send(open.facade.adminPort, '/rules/cards-get-by-id/upstream', {
           method: 'PUT',

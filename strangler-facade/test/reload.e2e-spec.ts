@@ -1,12 +1,16 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { parseRulesText } from '../src/rules/read-rules-file.js';
 import { startFacadeFixture, type FacadeFixture } from './support/facade-fixture.js';
-import { eventually, send } from './support/http-client.js';
+import { eventually, send, sendAdmin } from './support/http-client.js';
 
 interface Status {
   version: number;
   hash: string;
+  served: { sha256: string; bytes: number; mtime: string };
+  pending: { sha256: string; bytes: number; since: string } | null;
   lastReloadError: { errors: string[]; hash: string | null; at: string } | null;
 }
 
@@ -15,7 +19,7 @@ describe('hot reload of routes.yaml', () => {
   const upstreamOf = async (path = '/cards/7'): Promise<string> =>
     String((await send(fixture.facade.port, path)).headers['x-strangler-upstream']);
   const status = async (): Promise<Status> =>
-    (await send(fixture.facade.adminPort, '/status')).json<Status>();
+    (await sendAdmin(fixture.facade.adminPort, '/status')).json<Status>();
 
   beforeEach(async () => {
     fixture = await startFacadeFixture();
@@ -114,5 +118,55 @@ describe('hot reload of routes.yaml', () => {
     expect(failures).toEqual([]);
     expect([...seen].sort()).toEqual(['cards-service', 'legacy']);
     expect(fixture.facade.currentRules().version).toBe(6);
+  });
+
+  it('never serves a file written in place in two parts: during the pause the old rules serve', async () => {
+    // `default:` first, so the first part alone is valid YAML that routes /other/x elsewhere
+    const next = `version: 1
+upstreams:
+  legacy: { url: ${fixture.legacy.url} }
+  cards-service: { url: ${fixture.cards.url} }
+default:
+  upstream: cards-service
+rules:
+  - name: cards-get-by-id
+    match: { methods: [GET], path: /cards/:id }
+    upstream: cards-service
+  - name: everything-else
+    match: { prefix: / }
+    upstream: legacy
+`;
+    const firstPart = next.slice(0, next.indexOf('  - name: everything-else'));
+    expect(parseRulesText(firstPart, 'routes.yaml', {}).ok).toBe(true); // loadable on its own
+    expect(await upstreamOf('/other/x')).toBe('legacy');
+
+    const routedDuringWrite: string[] = [];
+    let sawPending = false;
+    const handle = await open(fixture.routesFile, 'w'); // in place, like `> routes.yaml`
+    await handle.write(firstPart);
+    const pauseEnds = Date.now() + 150; // shorter than the settle interval (300 ms default)
+    while (Date.now() < pauseEnds) {
+      routedDuringWrite.push(await upstreamOf('/other/x'));
+      sawPending ||= (await status()).pending !== null;
+    }
+    await handle.write(next.slice(firstPart.length));
+    await handle.close();
+
+    const served = await eventually(async () => {
+      routedDuringWrite.push(await upstreamOf('/other/x'));
+      const current = await status();
+      sawPending ||= current.pending !== null;
+      return current.version === 2 ? current : undefined;
+    });
+    expect(routedDuringWrite.length).toBeGreaterThan(0);
+    expect(routedDuringWrite.filter((name) => name !== 'legacy')).toEqual([]);
+    expect(sawPending).toBe(true);
+    expect(served).toMatchObject({
+      served: { sha256: createHash('sha256').update(next).digest('hex'), bytes: next.length },
+      pending: null,
+      lastReloadError: null,
+    });
+    expect(await upstreamOf('/cards/7')).toBe('cards-service');
+    expect(await upstreamOf('/other/x')).toBe('legacy');
   });
 });

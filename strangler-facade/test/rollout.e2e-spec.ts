@@ -3,7 +3,7 @@
  * rolls back to 0 when it starts failing, writes each new percent to routes.yaml (comments
  * kept) and records why. Decisions are triggered with `rolloutTick()` (no timer).
  */
-import { send } from './support/http-client.js';
+import { send, sendAdmin } from './support/http-client.js';
 import {
   jsonAnswer,
   startProgrammableUpstream,
@@ -71,7 +71,7 @@ default:
     }
   }
   const rollouts = async () =>
-    (await send(fixture.facade.adminPort, '/rollouts')).json<RolloutsReply>().rollouts[0];
+    (await sendAdmin(fixture.facade.adminPort, '/rollouts')).json<RolloutsReply>().rollouts[0];
 
   it('holds until the step has its minimum of canary requests', async () => {
     await traffic(3);
@@ -126,7 +126,7 @@ default:
     await fixture.facade.rolloutTick();
     expect(candidate.received.length).toBe(before);
     expect((await rollouts())?.percent).toBe(0);
-    const metrics = (await send(fixture.facade.adminPort, '/metrics')).text;
+    const metrics = (await sendAdmin(fixture.facade.adminPort, '/metrics')).text;
     expect(metrics).toMatch(
       /strangler_rollout_decisions_total\{rule="cards-read",decision="abort"\} 1/,
     );

@@ -178,12 +178,14 @@ describe.each(PROXY_CORES)('%s core', (_core, createCore) => {
       expect(none.json<Echo>().method).toBe('DELETE');
     });
 
-    it('answers 501 to an Upgrade (WebSocket) request instead of hanging', async () => {
+    it('relays the answer of an upstream that ignores an Upgrade, then closes', async () => {
       const raw = await sendRaw(
         port,
         'GET /feed HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
       );
-      expect(raw).toMatch(/^HTTP\/1\.1 501 /);
+      expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+      expect(raw).toMatch(/\r\nconnection: close\r\n/i);
+      expect(raw).toMatch(/\r\nx-upstream: legacy\r\n/i);
     });
 
     it('streams a chunked request body (no Content-Length)', async () => {

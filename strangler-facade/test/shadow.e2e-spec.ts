@@ -3,7 +3,7 @@
  * copy goes to the candidate, the answers are compared off the request path, noise is learned
  * from a second primary answer, and mismatches are summarised per route.
  */
-import { send } from './support/http-client.js';
+import { send, sendAdmin } from './support/http-client.js';
 import {
   startProgrammableUpstream,
   type ProgrammableUpstream,
@@ -79,7 +79,7 @@ default:
       }
     }
     await fixture.facade.shadowIdle();
-    const summary = (await send(fixture.facade.adminPort, '/shadow/summary')).json<{
+    const summary = (await sendAdmin(fixture.facade.adminPort, '/shadow/summary')).json<{
       routes: {
         rule: string;
         compared: number;
@@ -106,7 +106,7 @@ default:
     expect(summary.table).toMatch(/12 failing of 36 compared/);
 
     const mismatches = (
-      await send(fixture.facade.adminPort, '/shadow/mismatches?rule=cards-read&limit=5')
+      await sendAdmin(fixture.facade.adminPort, '/shadow/mismatches?rule=cards-read&limit=5')
     ).json<{
       mismatches: { request: { url: string }; result: { differences: { path: string }[] } }[];
     }>().mismatches;
@@ -115,7 +115,7 @@ default:
       expect(entry.request.url).toBe('/cards/2');
       expect(entry.result.differences.map((difference) => difference.path)).toEqual(['$.title']);
     }
-    const metrics = (await send(fixture.facade.adminPort, '/metrics')).text;
+    const metrics = (await sendAdmin(fixture.facade.adminPort, '/metrics')).text;
     expect(metrics).toMatch(
       /strangler_shadow_comparisons_total\{rule="cards-read",result="mismatch"\} 12/,
     );
@@ -170,7 +170,7 @@ default:
     expect(legacy.received.at(-1)?.body).toBe(body);
     await fixture.facade.shadowIdle();
     expect(candidate.received.length).toBe(before);
-    expect((await send(fixture.facade.adminPort, '/metrics')).text).toMatch(
+    expect((await sendAdmin(fixture.facade.adminPort, '/metrics')).text).toMatch(
       /strangler_shadow_skipped_total\{rule="notes-write",reason="body_too_large"\} 1/,
     );
   });

@@ -37,11 +37,18 @@ export async function throughFacade(
 
 export async function adminGet<T>(target: WalkthroughTarget, pathAndQuery: string): Promise<T> {
   const response = await fetch(target.adminUrl + pathAndQuery, {
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', ...adminAuthorization(target) },
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`GET ${pathAndQuery} on the admin plane: ${response.status}`);
   return (await response.json()) as T;
+}
+
+/** The admin plane's `Authorization` header for `target`, when it has a token. */
+export function adminAuthorization(
+  target: Pick<WalkthroughTarget, 'adminToken'>,
+): Record<string, string> {
+  return target.adminToken ? { authorization: `Bearer ${target.adminToken}` } : {};
 }
 
 export interface AdminRule {

@@ -204,7 +204,7 @@ export async function undoLast(
   if (last.routesBefore !== undefined) {
     await step?.beforeUndo?.(context);
     await restoreRoutes(context.target.routesFile, last.routesBefore);
-    await waitForFacadeToServe(context.target.adminUrl, last.routesBefore);
+    await waitForFacadeToServe(context.target, last.routesBefore);
     context.io.out(
       `Undid ${last.id}: ${path.basename(context.target.routesFile)} is back as it was before it, and the facade serves it.\n`,
     );

@@ -359,7 +359,7 @@ whenever the team wants to know the way back still works.`,
       };
     },
     async apply(context) {
-      const { facadeUrl, legacyUrl, cardsServiceUrl, routesFile, adminUrl } = context.target;
+      const { facadeUrl, legacyUrl, cardsServiceUrl, routesFile } = context.target;
       const actors = await exampleActors(context.target);
       const [onNew, onOld] = titles();
       const failures: string[] = [];
@@ -378,7 +378,7 @@ whenever the team wants to know the way back still works.`,
       context.note(`drained: legacy has it after ${drained} ms; flipping every cards rule back`);
       const { before, after } = await applyRoutesEdit(routesFile, allCardsToLegacy);
       try {
-        await waitForFacadeToServe(adminUrl, after);
+        await waitForFacadeToServe(context.target, after);
         const read = await sendJson(facadeUrl, 'GET', `/cards/${first.id}`);
         context.note(`rolled back: GET /cards/:id -> ${read.status} from ${read.upstream}`);
         if (read.status !== 200 || read.upstream !== OLD)
@@ -393,7 +393,7 @@ whenever the team wants to know the way back still works.`,
         }
       } finally {
         await restoreRoutes(routesFile, before);
-        await waitForFacadeToServe(adminUrl, before);
+        await waitForFacadeToServe(context.target, before);
         context.note('flipped forward again: routes.yaml is back as it was before the drill');
       }
       if (failures.length > 0) fail();

@@ -19,6 +19,8 @@ import { writeFileAtomic } from '../../strangler-facade/src/rules-edit/write-fil
 import { YamlTextEdit } from '../../strangler-facade/src/rules-edit/yaml-text-edit.js';
 import type { EditValue } from '../../strangler-facade/src/rules-edit/render-yaml-value.js';
 import { contentHash, parseRulesText } from '../../strangler-facade/src/rules/read-rules-file.js';
+import { adminAuthorization } from './checks.js';
+import type { WalkthroughTarget } from './step.js';
 
 /** A change of the routes text: rule-level editor operations, then an optional text step. */
 export interface RoutesEdit {
@@ -68,16 +70,20 @@ interface AdminStatus {
 
 /** Waits until the facade at `adminUrl` serves `text` (its `/status` hash); returns its version. */
 export async function waitForFacadeToServe(
-  adminUrl: string,
+  admin: Pick<WalkthroughTarget, 'adminUrl' | 'adminToken'>,
   text: string,
   timeoutMs = 10_000,
 ): Promise<number | undefined> {
+  const adminUrl = admin.adminUrl;
   const hash = contentHash(text);
   const deadline = Date.now() + timeoutMs;
   let last: AdminStatus = {};
   for (;;) {
     try {
-      const response = await fetch(`${adminUrl}/status`, { signal: AbortSignal.timeout(3000) });
+      const response = await fetch(`${adminUrl}/status`, {
+        headers: adminAuthorization(admin),
+        signal: AbortSignal.timeout(3000),
+      });
       last = (await response.json()) as AdminStatus;
     } catch {
       // not up (yet): try again until the deadline

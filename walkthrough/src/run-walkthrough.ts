@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, EXIT_FAILED, EXIT_USAGE, type CliIo } from '../../cli/cli-io.js';
 import { exampleDatabaseUrls } from '../../cli/example-databases.js';
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/legacy-config.js';
+import { localAdminToken } from '../../strangler-facade/src/admin/admin-token-file.js';
 import { cardsWalkthrough } from './cards-steps.js';
 import { runWalkthrough, undoLast, WalkthroughUsageError, type Prompter } from './engine.js';
 import { startStack, type StartedStack } from './stack-runner.js';
@@ -45,6 +46,10 @@ export function targetFromOptions(
     `http://127.0.0.1:${port || fallback}`;
   const databases = exampleDatabaseUrls(env);
   const trim = (url: string): string => url.replace(/\/+$/, '');
+  const routesFile = path.resolve(
+    io.cwd,
+    options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml',
+  );
   return {
     facadeUrl: trim(options.facade ?? local(env.STRANGLER_PORT, 8080)),
     adminUrl: trim(
@@ -56,7 +61,8 @@ export function targetFromOptions(
     legacyDatabaseUrl: options.legacyDb ?? databases.legacy,
     cardsDatabaseUrl: options.cardsDb ?? databases.cards,
     searchDatabaseUrl: options.searchDb ?? databases.search,
-    routesFile: path.resolve(io.cwd, options.routes ?? env.STRANGLER_ROUTES_FILE ?? 'routes.yaml'),
+    routesFile,
+    adminToken: localAdminToken({ ...env, STRANGLER_ROUTES_FILE: routesFile }, io.cwd),
     authTokenSecret: env.AUTH_TOKEN_SECRET || DEFAULT_AUTH_TOKEN_SECRET,
   };
 }

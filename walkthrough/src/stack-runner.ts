@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { DEFAULT_AUTH_TOKEN_SECRET } from '../../legacy-monolith/src/config/legacy-config.js';
 import { findFreePort } from '../../stack/free-port.js';
+import { localAdminToken } from '../../strangler-facade/src/admin/admin-token-file.js';
 import type { WalkthroughTarget } from './step.js';
 
 export interface StartedStack {
@@ -52,7 +53,12 @@ export async function startStack(
     STRANGLER_PORT: await findFreePort(),
     STRANGLER_ADMIN_PORT: await findFreePort(),
   };
-  const env: NodeJS.ProcessEnv = { ...process.env, STRANGLER_ROUTES_FILE: routesFile };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRANGLER_ROUTES_FILE: routesFile,
+    // A throwaway database: never the one `npm start` keeps between runs.
+    STRANGLER_EPHEMERAL: '1',
+  };
   // The walkthrough's stack makes its own databases: ignore the user's.
   delete env.STRANGLER_PG_URL;
   delete env.LEGACY_DATABASE_URL;
@@ -130,6 +136,8 @@ export async function startStack(
     target: {
       facadeUrl: `http://127.0.0.1:${ports.STRANGLER_PORT}`,
       adminUrl: `http://127.0.0.1:${ports.STRANGLER_ADMIN_PORT}`,
+      // the stack's own: $STRANGLER_ADMIN_TOKEN, else the file it made beside the routes copy
+      adminToken: localAdminToken(env, directory),
       legacyUrl: `http://127.0.0.1:${ports.LEGACY_PORT}`,
       cardsServiceUrl: `http://127.0.0.1:${ports.CARDS_SERVICE_PORT}`,
       searchServiceUrl: `http://127.0.0.1:${ports.SEARCH_SERVICE_PORT}`,

@@ -57,7 +57,7 @@ export function routesStep(
       if (problems.length > 0)
         throw new Error(`routes.yaml left as it is:\n    ${problems.join('\n    ')}`);
       const { before, after } = await applyRoutesEdit(context.target.routesFile, edit(context));
-      const version = await waitForFacadeToServe(context.target.adminUrl, after);
+      const version = await waitForFacadeToServe(context.target, after);
       context.note(`the facade serves the new rules (version ${version ?? '?'})`);
       return { routesBefore: before };
     },

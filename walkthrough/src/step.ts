@@ -10,6 +10,8 @@ export interface WalkthroughTarget {
   readonly facadeUrl: string;
   /** The facade's admin plane, e.g. http://127.0.0.1:8081. */
   readonly adminUrl: string;
+  /** Its bearer token: STRANGLER_ADMIN_TOKEN, or the stack's `.strangler/admin-token`. */
+  readonly adminToken?: string | undefined;
   /** legacy-monolith, reached directly (contract tests). */
   readonly legacyUrl: string;
   /** cards-service, reached directly (contract tests). */

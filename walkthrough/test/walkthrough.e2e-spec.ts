@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runStrangler } from '../../cli/strangler.js';
 import type { CliIo } from '../../cli/cli-io.js';
 import { cardsWalkthrough } from '../src/cards-steps.js';
+import { adminAuthorization } from '../src/checks.js';
 import { startStack, type StartedStack } from '../src/stack-runner.js';
 
 const STACK_SCRIPT = fileURLToPath(new URL('../../dist/stack/start.js', import.meta.url));
@@ -134,7 +135,9 @@ describe('strangler walkthrough against a running example: resume, undo, from', 
 
   const explainUpstream = async (method: string, requestPath: string): Promise<unknown> => {
     const query = new URLSearchParams({ method, path: requestPath });
-    const response = await fetch(`${stack.target.adminUrl}/explain?${query.toString()}`);
+    const response = await fetch(`${stack.target.adminUrl}/explain?${query.toString()}`, {
+      headers: adminAuthorization(stack.target),
+    });
     const body = (await response.json()) as { upstream?: unknown };
     const upstream = body.upstream;
     return upstream && typeof upstream === 'object'

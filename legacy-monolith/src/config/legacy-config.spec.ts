@@ -21,6 +21,16 @@ describe('loadLegacyConfig', () => {
     ).toEqual({ databaseUrl: url, port: 4000, authTokenSecret: 'a-longer-secret' });
   });
 
+  it('reads where to listen for card events, refusing anything but tcp://host:port', () => {
+    expect(
+      loadLegacyConfig({ DATABASE_URL: url, CARDS_EVENTS_TCP_URL: 'tcp://127.0.0.1:3012' })
+        .cardEvents,
+    ).toEqual({ host: '127.0.0.1', port: 3012 });
+    expect(() =>
+      loadLegacyConfig({ DATABASE_URL: url, CARDS_EVENTS_TCP_URL: 'http://x:1' }),
+    ).toThrow(/CARDS_EVENTS_TCP_URL must look like tcp:\/\/host:port/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadLegacyConfig({ DATABASE_URL: url, PORT: '' }).port).toBe(3001);
   });

@@ -21,6 +21,18 @@ const environmentSchema = z.object({
     .string()
     .min(8, { error: 'must be at least 8 characters' })
     .default(DEFAULT_AUTH_TOKEN_SECRET),
+  CARDS_EVENTS_TCP_URL: z
+    .string()
+    .transform((value, ctx) => {
+      const url = URL.canParse(value) ? new URL(value) : undefined;
+      const port = Number(url?.port);
+      if (!url || url.protocol !== 'tcp:' || !url.hostname || !Number.isInteger(port) || port < 1) {
+        ctx.addIssue({ code: 'custom', message: 'must look like tcp://host:port' });
+        return z.NEVER;
+      }
+      return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+    })
+    .optional(),
 });
 
 /** The monolith's settings, read once from the environment at start-up. */
@@ -31,6 +43,8 @@ export interface LegacyConfig {
   port: number;
   /** Secret of the stateless HMAC bearer tokens (shared with every extracted service). */
   authTokenSecret: string;
+  /** Where to listen for cards-service's events (Nest TCP transport); absent: not listening. */
+  cardEvents?: { host: string; port: number };
 }
 
 /** Thrown when the environment is unusable; the message names every bad variable. */
@@ -59,5 +73,6 @@ export function loadLegacyConfig(env: NodeJS.ProcessEnv = process.env): LegacyCo
     databaseUrl: parsed.data.DATABASE_URL,
     port: parsed.data.PORT,
     authTokenSecret: parsed.data.AUTH_TOKEN_SECRET,
+    ...(parsed.data.CARDS_EVENTS_TCP_URL && { cardEvents: parsed.data.CARDS_EVENTS_TCP_URL }),
   };
 }

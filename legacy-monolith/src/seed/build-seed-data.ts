@@ -1,9 +1,6 @@
 import { base, en, Faker } from '@faker-js/faker';
 import { SeededRandom } from './seeded-random.js';
 
-/** Every seeded row is dated before this instant (never `Date.now()`: same seed, same rows). */
-export const SEED_BASE_DATE = new Date('2026-01-01T00:00:00.000Z');
-
 const DAY = 24 * 60 * 60 * 1000;
 
 export const SEED_TAG_NAMES = [
@@ -103,17 +100,25 @@ export interface SeedData {
 }
 
 /**
- * Generates the whole example dataset in memory, deterministically from `seed`: a seeded faker
- * for text and ids, a seeded PRNG for structure. Two admins come first; a few users are banned
- * and a few cards hidden, each with its moderation log entry.
+ * Generates the whole example dataset in memory, deterministically from `seed` and `now`: a
+ * seeded faker for text and ids, a seeded PRNG for structure. Two admins come first; a few users
+ * are banned and a few cards hidden, each with its moderation log entry.
+ *
+ * Every row is dated in the two years before `now`, so time-windowed reads (the popular feed's
+ * last seven days) find rows on the day the data is seeded, whatever that day is; the same seed
+ * and `now` give the same rows.
  */
-export function buildSeedData(seed: number, counts: { users: number; cards: number }): SeedData {
+export function buildSeedData(
+  seed: number,
+  counts: { users: number; cards: number },
+  now: Date,
+): SeedData {
   if (counts.users < 3) throw new Error('the seed needs at least 3 users (2 admins and a member)');
   const faker = new Faker({ locale: [en, base] });
   faker.seed(seed);
   const random = new SeededRandom(seed);
 
-  const users = buildUsers(faker, random, counts.users);
+  const users = buildUsers(faker, random, counts.users, now);
   const admins = users.filter((user) => user.role === 'admin');
   const tags = SEED_TAG_NAMES.map((name) => ({ id: faker.string.uuid(), name }));
   const cards: SeedCardRow[] = [];
@@ -124,7 +129,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
 
   for (let index = 0; index < counts.cards; index++) {
     const author = users[random.skewedIndex(users.length, 1.6)];
-    const createdAt = random.dateBetween(author.created_at, SEED_BASE_DATE);
+    const createdAt = random.dateBetween(author.created_at, now);
     const edited = random.chance(0.2);
     const card: SeedCardRow = {
       id: faker.string.uuid(),
@@ -134,7 +139,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
       status: 'published',
       hidden_reason: null,
       created_at: createdAt,
-      updated_at: edited ? random.dateBetween(createdAt, SEED_BASE_DATE) : createdAt,
+      updated_at: edited ? random.dateBetween(createdAt, now) : createdAt,
     };
     if (random.chance(0.02)) {
       card.status = 'hidden';
@@ -146,7 +151,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
         target_type: 'card',
         target_id: card.id,
         reason: card.hidden_reason,
-        created_at: random.dateBetween(createdAt, SEED_BASE_DATE),
+        created_at: random.dateBetween(createdAt, now),
       });
     }
     cards.push(card);
@@ -168,7 +173,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
       likes.push({
         user_id: liker.id,
         card_id: card.id,
-        created_at: random.dateBetween(maxDate(createdAt, liker.created_at), SEED_BASE_DATE),
+        created_at: random.dateBetween(maxDate(createdAt, liker.created_at), now),
       });
     }
 
@@ -180,7 +185,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
         card_id: card.id,
         author_id: commenter.id,
         body: faker.lorem.sentences(random.int(1, 3)),
-        created_at: random.dateBetween(maxDate(createdAt, commenter.created_at), SEED_BASE_DATE),
+        created_at: random.dateBetween(maxDate(createdAt, commenter.created_at), now),
       });
     }
   }
@@ -196,10 +201,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
       follows.push({
         follower_id: follower.id,
         followee_id: followee.id,
-        created_at: random.dateBetween(
-          maxDate(follower.created_at, followee.created_at),
-          SEED_BASE_DATE,
-        ),
+        created_at: random.dateBetween(maxDate(follower.created_at, followee.created_at), now),
       });
     }
   }
@@ -220,7 +222,7 @@ export function buildSeedData(seed: number, counts: { users: number; cards: numb
   return { users, follows, tags, cards, cardTags, likes, comments, moderationActions };
 }
 
-function buildUsers(faker: Faker, random: SeededRandom, count: number): SeedUserRow[] {
+function buildUsers(faker: Faker, random: SeededRandom, count: number, now: Date): SeedUserRow[] {
   const taken = new Set<string>();
   const bannedEvery = count >= 20 ? Math.floor(count / Math.max(1, Math.round(count * 0.01))) : 0;
   return Array.from({ length: count }, (_, index) => {
@@ -235,9 +237,7 @@ function buildUsers(faker: Faker, random: SeededRandom, count: number): SeedUser
         .slice(0, 30) || 'user';
     if (taken.has(handle)) handle = `${handle.slice(0, 30)}_${index}`;
     taken.add(handle);
-    const createdAt = new Date(
-      SEED_BASE_DATE.getTime() - DAY * 730 + Math.floor(random.next() * DAY * 700),
-    );
+    const createdAt = new Date(now.getTime() - DAY * 730 + Math.floor(random.next() * DAY * 700));
     const banned = !isAdmin && bannedEvery > 0 && index % bannedEvery === bannedEvery - 1;
     return {
       id: faker.string.uuid(),
@@ -245,10 +245,8 @@ function buildUsers(faker: Faker, random: SeededRandom, count: number): SeedUser
       display_name: `${firstName} ${lastName}`,
       email: `${handle}@example.com`,
       role: isAdmin ? 'admin' : 'member',
-      api_token_issued_at: random.chance(0.6)
-        ? random.dateBetween(createdAt, SEED_BASE_DATE)
-        : null,
-      banned_at: banned ? random.dateBetween(createdAt, SEED_BASE_DATE) : null,
+      api_token_issued_at: random.chance(0.6) ? random.dateBetween(createdAt, now) : null,
+      banned_at: banned ? random.dateBetween(createdAt, now) : null,
       ban_reason: banned ? random.pick(BAN_REASONS) : null,
       created_at: createdAt,
     };

@@ -2,12 +2,14 @@ import pg from 'pg';
 import { buildSeedData, SeedData } from './build-seed-data.js';
 
 export interface SeedLegacyOptions {
-  /** Same number, same rows (ids, text and timestamps). */
+  /** Same number, same rows (ids, text; timestamps relative to `now`). */
   seed: number;
   /** Default 300 (the first two are admins). */
   users?: number;
   /** Default 3000. */
   cards?: number;
+  /** The rows are dated in the two years before it. Default: the time of seeding. */
+  now?: Date;
 }
 
 export interface SeedSummary {
@@ -56,10 +58,14 @@ export async function seedLegacyDatabase(
       await client.query('ROLLBACK');
       return await summarise(client, options.seed, true);
     }
-    const data = buildSeedData(options.seed, {
-      users: options.users ?? 300,
-      cards: options.cards ?? 3000,
-    });
+    const data = buildSeedData(
+      options.seed,
+      {
+        users: options.users ?? 300,
+        cards: options.cards ?? 3000,
+      },
+      options.now ?? new Date(),
+    );
     await insertSeedData(client, data);
     await client.query('COMMIT');
     return await summarise(client, options.seed, false);

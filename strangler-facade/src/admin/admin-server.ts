@@ -1,7 +1,9 @@
 /**
  * The admin plane, on its own port so it is never exposed with the data plane by accident.
+ * Every path but `/health` needs a bearer token (`admin-auth.ts`): reads the read or the write
+ * token, changes the write token.
  *
- *   GET    /health                     liveness
+ *   GET    /health                     liveness (no token)
  *   GET    /rules                      the active compiled rules in order (with canary, shadow,
  *                                      fallback, conditions), upstreams, file, version, loadedAt
  *   GET    /status                     file version, last reload error, upstreams, circuits, shadow queue
@@ -22,6 +24,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
+import { NAME_PATTERN } from '../rules/rule-schema.js';
+
 import type { FacadeMetrics } from '../observability/metrics.js';
 import type { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import type { RolloutController } from '../rollout/rollout-controller.js';
@@ -38,19 +42,42 @@ import {
 } from '../rules-edit/index.js';
 import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
 import type { ShadowRecorder } from '../shadow/shadow-recorder.js';
-import { createAdminAuth } from './admin-auth.js';
+import {
+  adminChangesEnabled,
+  createAdminAuth,
+  type AdminAccess,
+  type AdminTokens,
+} from './admin-auth.js';
 import { explainRequest } from './explain-request.js';
 
 export interface AdminServerOptions {
   readonly rules: ActiveRules;
-  /** Bearer token for mutations; undefined = mutations disabled (403). */
-  readonly token?: string;
+  /** Bearer tokens; with none configured, everything but `/health` answers 403. */
+  readonly tokens?: AdminTokens;
+  /** Client time limits of the admin listener (defaults `ADMIN_TIMEOUTS`). */
+  readonly timeouts?: Partial<AdminTimeouts>;
   readonly metrics?: FacadeMetrics | null;
   readonly breakers?: CircuitBreakers | null;
   readonly recorder?: ShadowRecorder | null;
   readonly dispatcher?: ShadowDispatcher | null;
   readonly rollout?: RolloutController | null;
 }
+
+/** How long a client may take, so idle or slow connections cannot pile up on the admin port. */
+export interface AdminTimeouts {
+  /** Until the request headers are complete (408 after). */
+  readonly headersMs: number;
+  /** Until the whole request is received (408 after). */
+  readonly requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveMs: number;
+}
+
+export const ADMIN_TIMEOUTS: AdminTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+};
 
 type Reply = { status: number; body: unknown; text?: string; contentType?: string };
 type Handler = (req: IncomingMessage, url: URL) => Promise<Reply> | Reply;
@@ -70,7 +97,17 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
   const options: AdminServerOptions =
     'rules' in rulesOrOptions ? rulesOrOptions : { rules: rulesOrOptions };
   const { rules } = options;
-  const authorise = createAdminAuth(options.token);
+  const tokens = options.tokens ?? {};
+  const authorise = createAdminAuth(tokens);
+  const requireAccess = (req: IncomingMessage, access: AdminAccess): void => {
+    const auth = authorise(req, access);
+    if (!auth.ok) {
+      throw new HttpError(auth.status, {
+        error: auth.status === 401 ? 'unauthorized' : 'forbidden',
+        message: auth.message,
+      });
+    }
+  };
   const ok = (body: unknown): Reply => ({ status: 200, body });
 
   const reads: Record<string, Handler> = {
@@ -91,7 +128,9 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
           trustedProxies: settings.trustedProxies,
           trustedClients: settings.trustedClients,
           internalHeaders: [...settings.internalHeaders],
+          secrets: settings.secrets.config,
           limits: settings.limits,
+          upgrades: settings.upgrades,
         },
       });
     },
@@ -106,7 +145,7 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
               dropped: options.dispatcher.dropped,
             }
           : null,
-        adminMutations: options.token !== undefined && options.token !== '',
+        adminMutations: adminChangesEnabled(tokens),
       }),
     '/schema': () => ok(routesJsonSchema()),
     '/explain': (_req, url) =>
@@ -224,14 +263,8 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
       if (method !== 'PUT' && method !== 'DELETE') {
         throw new HttpError(405, { error: 'method_not_allowed', message: 'use PUT or DELETE' });
       }
-      const auth = authorise(req);
-      if (!auth.ok) {
-        throw new HttpError(auth.status, {
-          error: auth.status === 401 ? 'unauthorized' : 'forbidden',
-          message: auth.message,
-        });
-      }
-      return mutate(req, decodeURIComponent(mutation[1] ?? ''), mutation[2] ?? '');
+      requireAccess(req, 'write');
+      return mutate(req, ruleNameOf(mutation[1] ?? ''), mutation[2] ?? '');
     }
     const read = reads[path];
     if (read === undefined) {
@@ -240,23 +273,57 @@ export function createAdminServer(rulesOrOptions: ActiveRules | AdminServerOptio
     if (method !== 'GET' && method !== 'HEAD') {
       throw new HttpError(405, { error: 'method_not_allowed' });
     }
+    if (path !== '/health') requireAccess(req, 'read');
     return read(req, url);
   };
 
-  return createServer((req, res) => {
-    route(req).then(
-      (reply) => send(res, reply),
-      (error: unknown) => {
-        if (error instanceof HttpError) {
-          if (error.status === 405) res.setHeader('allow', 'GET, HEAD');
-          if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
-          send(res, { status: error.status, body: error.body });
-        } else {
-          send(res, { status: 500, body: { error: 'internal', message: String(error) } });
-        }
-      },
-    );
-  });
+  const timeouts = { ...ADMIN_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // how often the timeouts above are checked; Node's default (30 s) would let them slip
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    },
+    (req, res) => {
+      route(req).then(
+        (reply) => send(res, reply),
+        (error: unknown) => {
+          if (error instanceof HttpError) {
+            if (error.status === 405) res.setHeader('allow', 'GET, HEAD');
+            if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
+            send(res, { status: error.status, body: error.body });
+          } else {
+            send(res, { status: 500, body: { error: 'internal', message: String(error) } });
+          }
+        },
+      );
+    },
+  );
+  return server;
+}
+
+/** The `{name}` of `/rules/{name}/...`: percent-decoded, and a rule name or a 400 saying why. */
+function ruleNameOf(encoded: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, {
+      error: 'bad_request',
+      message: `rule name "${encoded}" in the path is not valid percent-encoding`,
+    });
+  }
+  if (!NAME_PATTERN.test(name) || name.length > 64) {
+    throw new HttpError(400, {
+      error: 'bad_request',
+      message:
+        `rule name ${JSON.stringify(name)} is not a rule name: lower-case words joined by ` +
+        'dashes, e.g. "cards-get-by-id"',
+    });
+  }
+  return name;
 }
 
 function send(res: ServerResponse, reply: Reply): void {

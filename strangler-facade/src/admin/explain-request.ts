@@ -16,7 +16,7 @@
 import { isIP } from 'node:net';
 
 import { RequestFacts } from '../request/request-facts.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
 import type { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import { conditionHolds } from '../rules/compile-conditions.js';
 import type { CompiledRule, CompiledRuleTable } from '../rules/compile-rules.js';
@@ -164,6 +164,14 @@ export function explainRoute(
     if (rule.methods !== null && !rule.methods.has(method)) continue;
     if (!rule.matcher.regexp.test(normalised.path)) continue;
     skipped.push({ rule: rule.name, unmet: unmetConditions(rule, facts) });
+  }
+  if (normalised.semicolon && !route.allowSemicolons) {
+    return {
+      ...base,
+      rule: route.name,
+      refused: semicolonRefusal(route.name),
+      path: request.target,
+    };
   }
   const choice: UpstreamChoice = {
     upstream: route.upstream,

@@ -13,6 +13,7 @@ describe('facadeConfigFromEnv', () => {
       bodyTimeoutMs: 60000,
       reloadDebounceMs: 100,
       reloadPollMs: 500,
+      reloadSettleMs: 300,
       logLevel: 'info',
       accessLog: true,
     });

@@ -23,8 +23,12 @@ export const facadeEnvSchema = z.object({
   STRANGLER_BODY_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   STRANGLER_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(0).max(10_000).default(100),
   STRANGLER_RELOAD_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
-  /** Bearer token for admin mutations; unset = mutations disabled. */
+  /** Rules content must read the same twice this far apart before it is loaded. */
+  STRANGLER_RELOAD_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(300),
+  /** Admin bearer token for reads and changes; with neither token the admin plane is locked. */
   STRANGLER_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Admin bearer token for reads only (a metrics scraper, a dashboard). */
+  STRANGLER_ADMIN_READ_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** `off` drops the per-request access log line. */
   STRANGLER_ACCESS_LOG: onOff.default(true),
   STRANGLER_LOG_LEVEL: z
@@ -43,8 +47,10 @@ export interface FacadeConfig {
   readonly bodyTimeoutMs: number;
   readonly reloadDebounceMs: number;
   readonly reloadPollMs: number;
+  readonly reloadSettleMs: number;
   readonly logLevel: string;
   readonly adminToken?: string;
+  readonly adminReadToken?: string;
   readonly accessLog: boolean;
 }
 
@@ -77,8 +83,12 @@ export function facadeConfigFromEnv(
     bodyTimeoutMs: vars.STRANGLER_BODY_TIMEOUT_MS,
     reloadDebounceMs: vars.STRANGLER_RELOAD_DEBOUNCE_MS,
     reloadPollMs: vars.STRANGLER_RELOAD_POLL_MS,
+    reloadSettleMs: vars.STRANGLER_RELOAD_SETTLE_MS,
     logLevel: vars.STRANGLER_LOG_LEVEL,
     ...(vars.STRANGLER_ADMIN_TOKEN !== undefined && { adminToken: vars.STRANGLER_ADMIN_TOKEN }),
+    ...(vars.STRANGLER_ADMIN_READ_TOKEN !== undefined && {
+      adminReadToken: vars.STRANGLER_ADMIN_READ_TOKEN,
+    }),
     accessLog: vars.STRANGLER_ACCESS_LOG,
   });
 }

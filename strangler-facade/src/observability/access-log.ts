@@ -21,7 +21,7 @@ export function writeAccessLog(
       traceId: exchange.traceId,
       spanId: exchange.spanId,
       method: exchange.method,
-      path: exchange.path,
+      path: exchange.secrets.url(exchange.path),
       rule: exchange.route?.name ?? null,
       upstream: exchange.route !== null ? exchange.upstream.name : null,
       status: res.headersSent ? res.statusCode : 0,

@@ -44,6 +44,9 @@ export class FacadeMetrics {
   readonly rolloutPercent: Gauge<'rule'>;
   readonly rolloutDecisions: Counter<'rule' | 'decision'>;
   readonly limitRefusals: Counter<'reason'>;
+  readonly upgrades: Counter<'rule' | 'upstream' | 'outcome'>;
+  readonly tunnelsOpen: Gauge<'rule' | 'upstream'>;
+  readonly tunnelsClosed: Counter<'rule' | 'upstream' | 'reason'>;
   readonly #series = new Map<string, Map<string, RouteSeries>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -128,8 +131,26 @@ export class FacadeMetrics {
     });
     this.limitRefusals = new Counter({
       name: 'strangler_limit_refusals_total',
-      help: 'Requests refused by a limit (body_too_large)',
+      help: 'Requests refused by a limit (body_too_large, upstream_busy: connections and queue full)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.upgrades = new Counter({
+      name: 'strangler_upgrades_total',
+      help: 'Upgrade (WebSocket) requests routed, by outcome: switched (tunnel opened), refused (the upstream answered without switching), connect, timeout, reset, circuit-open, client-gone',
+      labelNames: ['rule', 'upstream', 'outcome'],
+      registers,
+    });
+    this.tunnelsOpen = new Gauge({
+      name: 'strangler_tunnels_open',
+      help: 'Upgraded connections (WebSocket tunnels) open now',
+      labelNames: ['rule', 'upstream'],
+      registers,
+    });
+    this.tunnelsClosed = new Counter({
+      name: 'strangler_tunnels_closed_total',
+      help: 'Tunnels closed, by reason: client, upstream, idle, rerouted, shutdown, error',
+      labelNames: ['rule', 'upstream', 'reason'],
       registers,
     });
     if (options.defaultMetrics === true) {

@@ -160,7 +160,11 @@ describe('createUndiciCore and the client going away', () => {
   beforeAll(async () => {
     process.on('warning', onWarning);
     upstream = await listen(upstreamHandler(hangs));
-    const compiled = { name: 'legacy', origin: upstream.origin } as CompiledUpstream;
+    const compiled = {
+      name: 'legacy',
+      origin: upstream.origin,
+      connections: { max: 128, queue: 1024 },
+    } as CompiledUpstream;
     // A minimal front forwarding every request to the upstream. `/chain` is a fallback chain:
     // `chained` diverted 503s from `/fail`, then `/ok`, all into the same response.
     front = await listen((req, res) => {

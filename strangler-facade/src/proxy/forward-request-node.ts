@@ -5,7 +5,6 @@
  */
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 
-import type { CompiledUpstream } from '../rules/compile-rules.js';
 import { describeFailure, statusFailure } from './forward-request.js';
 import {
   hasRequestBody,
@@ -15,6 +14,7 @@ import {
   type ProxyCoreOptions,
 } from './proxy-core.js';
 import { clientResponseHeaders } from './response-headers.js';
+import { queueFull, UpstreamPools } from './upstream-connections.js';
 
 interface Target {
   readonly agent: Agent;
@@ -24,34 +24,39 @@ interface Target {
 }
 
 export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
-  const targets = new Map<string, Target>();
-  const targetFor = (upstream: CompiledUpstream): Target => {
-    let target = targets.get(upstream.origin);
-    if (target === undefined) {
+  const targets = new UpstreamPools<Target>(
+    (upstream) => {
       const url = new URL(upstream.origin);
       if (url.protocol !== 'http:') throw new Error('the node:http core only speaks http');
-      target = {
-        agent: new Agent({ keepAlive: true, keepAliveMsecs: 1_000, timeout: 4_000 }),
+      return {
+        // beyond maxSockets: the Agent's queue, bounded by the slots
+        agent: new Agent({
+          keepAlive: true,
+          keepAliveMsecs: 1_000,
+          timeout: 4_000,
+          maxSockets: upstream.connections.max,
+        }),
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: Number(url.port || 80),
         host: url.host,
       };
-      targets.set(upstream.origin, target);
-    }
-    return target;
-  };
+    },
+    (target) => target.agent.destroy(),
+  );
 
   function forwardRequest(
     req: IncomingMessage,
     res: ServerResponse,
     outgoing: OutgoingRequest,
   ): Promise<ForwardFailure | null> {
+    const { pool: target, slots } = targets.for(outgoing.upstream);
+    if (!slots.tryTake()) return Promise.resolve(queueFull(outgoing.upstream));
     return new Promise((resolve) => {
-      const target = targetFor(outgoing.upstream);
       let settled = false;
       const settle = (failure: ForwardFailure | null): void => {
         if (settled) return;
         settled = true;
+        slots.release();
         clearTimeout(timer);
         res.off('close', onClientGone);
         resolve(failure);
@@ -122,22 +127,26 @@ export function createNodeHttpCore(options: ProxyCoreOptions): ProxyCore {
         else upstreamReq.end();
       } else if (body === null) upstreamReq.end();
       else if (Buffer.isBuffer(body)) upstreamReq.end(body);
-      else body.pipe(upstreamReq);
+      else {
+        // `pipe` does not forward errors: a body stream that fails must end the upstream request
+        // too, or it would wait for the rest of a body that never comes. It fails for the size
+        // limit (the facade's 413) or because the client went away mid-upload (no failure).
+        body.once('error', (error) => {
+          if ((error as { code?: unknown }).code === 'BODY_TOO_LARGE') fail('', error);
+          else res.destroy(); // its 'close' ends the exchange (onClientGone)
+        });
+        body.pipe(upstreamReq);
+      }
     });
   }
 
   return {
     forwardRequest,
-    retainOrigins(origins) {
-      for (const [origin, target] of targets) {
-        if (origins.has(origin)) continue;
-        targets.delete(origin);
-        target.agent.destroy();
-      }
+    retainUpstreams(upstreams) {
+      targets.retain(upstreams);
     },
     async close() {
-      for (const target of targets.values()) target.agent.destroy();
-      targets.clear();
+      for (const target of targets.drain()) target.agent.destroy();
     },
   };
 }

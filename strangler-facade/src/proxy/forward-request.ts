@@ -1,6 +1,6 @@
 /**
- * The default proxy core, on undici: one keep-alive `Pool` per upstream origin, created on first
- * use and reused across rule reloads; `Pool#stream` pipes the upstream body straight into the
+ * The default proxy core, on undici: one keep-alive `Pool` per upstream origin (and connection
+ * cap: `upstream-connections.ts`), created on first use and reused across rule reloads; `Pool#stream` pipes the upstream body straight into the
  * client response (backpressure both ways, no buffering). A client that goes away aborts the
  * upstream request through undici's `signal` option, so nothing keeps reading from the upstream
  * for nobody; the signal is a `ClientGone` emitter, not an `AbortController` (see client-gone.ts).
@@ -20,28 +20,28 @@ import {
   type ProxyCoreOptions,
 } from './proxy-core.js';
 import { clientResponseHeaders } from './response-headers.js';
+import { queueFull, UpstreamPools } from './upstream-connections.js';
 
 export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
-  const pools = new Map<string, Pool>();
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
+  const pools = new UpstreamPools<Pool>(
+    (upstream) =>
+      new Pool(upstream.origin, {
+        connections: upstream.connections.max, // beyond: undici's queue, bounded by the slots
         connect: { timeout: options.connectTimeoutMs },
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
         keepAliveTimeout: 4_000,
-      });
-      pools.set(origin, pool);
-    }
-    return pool;
-  };
+      }),
+    (pool) => void pool.close(), // lets requests already on it finish
+  );
 
   async function forwardRequest(
     req: IncomingMessage,
     res: ServerResponse,
     outgoing: OutgoingRequest,
   ): Promise<ForwardFailure | null> {
+    const { pool, slots } = pools.for(outgoing.upstream);
+    if (!slots.tryTake()) return queueFull(outgoing.upstream);
     const abort = new ClientGone();
     const onClientGone = (): void => {
       if (!res.writableFinished) abort.abort();
@@ -49,7 +49,7 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
     res.once('close', onClientGone);
     let diverted = 0;
     try {
-      await poolFor(outgoing.upstream.origin).stream(
+      await pool.stream(
         {
           path: outgoing.path,
           method: outgoing.method,
@@ -76,29 +76,29 @@ export function createUndiciCore(options: ProxyCoreOptions): ProxyCore {
         return statusFailure(outgoing.upstream, diverted);
       }
       if (abort.aborted) return null;
+      if (req.destroyed && !req.complete) {
+        // the client broke off mid-upload (its 'close' not seen yet): not the upstream's failure
+        res.destroy();
+        return null;
+      }
       if (res.headersSent) {
         res.destroy();
         return null;
       }
       return describeFailure(error, outgoing.upstream, options);
     } finally {
+      slots.release();
       res.off('close', onClientGone);
     }
   }
 
   return {
     forwardRequest,
-    retainOrigins(origins) {
-      for (const [origin, pool] of pools) {
-        if (origins.has(origin)) continue;
-        pools.delete(origin);
-        void pool.close(); // lets requests already on it finish
-      }
+    retainUpstreams(upstreams) {
+      pools.retain(upstreams);
     },
     async close() {
-      const closing = [...pools.values()].map((pool) => pool.close());
-      pools.clear();
-      await Promise.allSettled(closing);
+      await Promise.allSettled(pools.drain().map((pool) => pool.close()));
     },
   };
 }
@@ -123,6 +123,13 @@ export function describeFailure(
   const code = (error as { code?: unknown }).code;
   const where = `upstream "${upstream.name}" (${upstream.origin})`;
   switch (code) {
+    case 'BODY_TOO_LARGE': // the facade's own limit cut the request (`request/request-body.ts`)
+      return {
+        status: 413,
+        error: 'payload_too_large',
+        message: (error as Error).message,
+        kind: 'body-refused',
+      };
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return {

@@ -33,20 +33,27 @@ export interface OutgoingRequest {
 }
 
 /**
- * What went wrong: `connect` (nothing was sent: refused, unreachable, connect timeout),
- * `timeout` (sent, no response head in time), `reset` (connection lost after sending),
- * `status` (a diverted 5xx answer), `circuit-open` (not sent: the upstream's breaker is open).
+ * What went wrong. Caused by the upstream (what a circuit breaker and a rollout count):
+ * `connect` (nothing was sent: refused, unreachable, connect timeout), `timeout` (sent, no
+ * response head in time), `reset` (connection lost before a response head), `status` (a
+ * diverted 5xx answer). Not the upstream's doing (never counted against it): `circuit-open`
+ * (not sent: its breaker is open), `body-refused` (the facade cut the request because the
+ * client's body went over the size limit), `queue-full` (not sent: every connection to the
+ * upstream busy and its queue full, `upstream-connections.ts`). See `resilience/upstream-fault.ts`.
  */
-export type FailureKind = 'connect' | 'timeout' | 'reset' | 'status' | 'circuit-open';
+export type FailureKind =
+  'connect' | 'timeout' | 'reset' | 'status' | 'circuit-open' | 'body-refused' | 'queue-full';
 
-/** A failure before any response byte was sent; the pipeline turns it into a JSON 502/504. */
+/** A failure before any response byte was sent; the pipeline turns it into a JSON error. */
 export interface ForwardFailure {
-  readonly status: 502 | 503 | 504;
-  readonly error: 'bad_gateway' | 'gateway_timeout' | 'service_unavailable';
+  readonly status: 413 | 502 | 503 | 504;
+  readonly error: 'bad_gateway' | 'gateway_timeout' | 'service_unavailable' | 'payload_too_large';
   readonly message: string;
   readonly kind: FailureKind;
   /** For `status` failures: what the upstream answered. */
   readonly upstreamStatus?: number;
+  /** Sent as `Retry-After` (a refusal the client may simply retry later). */
+  readonly retryAfterSeconds?: number;
 }
 
 export interface ProxyCoreOptions {
@@ -71,10 +78,10 @@ export interface ProxyCore {
     outgoing: OutgoingRequest,
   ): Promise<ForwardFailure | null>;
   /**
-   * Called after each rules reload with the origins still in use, so a core can close the
-   * connection pools of upstreams that left the file. Optional.
+   * Called after each rules reload with the upstreams now in the file, so a core can close the
+   * connection pools of upstreams that left it (or whose connection cap changed). Optional.
    */
-  retainOrigins?(origins: ReadonlySet<string>): void;
+  retainUpstreams?(upstreams: readonly CompiledUpstream[]): void;
   /** Closes idle upstream connections; waits for in-flight requests. */
   close(): Promise<void>;
 }

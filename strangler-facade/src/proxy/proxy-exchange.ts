@@ -3,6 +3,7 @@
  * filled in by the steps and read at the end by metrics, the access log, the rollout controller
  * and the shadow dispatcher.
  */
+import { SecretRedactor } from '../redaction/secret-redactor.js';
 import type { CompiledUpstream, RouteTarget } from '../rules/compile-rules.js';
 import type { UpstreamChoice } from '../routing/choose-upstream.js';
 import type { FailureKind } from './proxy-core.js';
@@ -33,4 +34,6 @@ export class ProxyExchange implements UpstreamChoice {
   /** Status the facade itself answered with (400, 413, 502...), 0 when the upstream answered. */
   facadeStatus = 0;
   shadowed = false;
+  /** What the access log and a stored shadow comparison redact (the rules' `settings.secrets`). */
+  secrets = SecretRedactor.DEFAULT;
 }

@@ -6,29 +6,35 @@
  *
  *   1. request id, trace   keep a well-formed client X-Request-Id, else mint a UUID; W3C
  *                          traceparent kept (new child span) or started
- *   2. framing, size       refuse Content-Length with Transfer-Encoding (smuggling); a declared
- *                          body over `limits.maxRequestBodyBytes` → 413
+ *   2. framing, size       refuse ambiguous framing (`request/request-framing.ts`: Content-Length
+ *                          with Transfer-Encoding, any coding but one chunked, a GET/HEAD body);
+ *                          a declared body over `limits.maxRequestBodyBytes` → 413
  *   3. normalise path      refuse ambiguous paths; the normal form is matched AND forwarded
  *   4. snapshot rules      read the active table once: the whole request uses one version
- *   5. match rule          first rule whose method, path and header/cookie/query conditions hold
- *                          (internal headers count only for trusted clients), else the default
+ *   5. match rule          the client address (behind a trusted proxy: from X-Forwarded-For);
+ *                          first rule whose method, path and header/cookie/query conditions hold
+ *                          (internal headers count only for trusted clients), else the default;
+ *                          a path with `;` → 400 unless that rule `allowSemicolons`
  *   6. choose upstream     trusted X-Strangler-Upstream, else the sticky canary split, else primary
- *   7. build headers       strip hop-by-hop and (untrusted) internal headers; set X-Forwarded-*,
- *                          Forwarded, X-Request-Id, traceparent
+ *   7. build headers       strip hop-by-hop headers, X-Strangler-* and internal headers
+ *                          (untrusted clients), proxy-only headers (untrusted peers); set
+ *                          X-Forwarded-*, Forwarded, X-Request-Id, traceparent
  *   8. body, shadow        decide shadowing; keep a body copy when a shadow or a fallback needs it
  *   9. forward             through the circuit breaker, falling back within the retry budget
  *                          (`resilience/forward-with-fallback.ts`); failures become JSON 502/503/504
  *  10. after the response  (on close) metrics, access log, rollout observation, and the shadow
  *                          copy handed to the dispatcher's queue, never awaited by the client
+ *
+ * Upgrade requests (WebSocket) arrive on the server's separate `upgrade` event and never reach
+ * this handler: `upgrade-handler.ts` takes steps 1, 3-7 through the same functions
+ * (`request-passes.ts`, `normaliseTarget`), then tunnels.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
 import { writeAccessLog } from '../observability/access-log.js';
 import type { FacadeMetrics } from '../observability/metrics.js';
-import { traceContextFor } from '../observability/trace-context.js';
 import { CircuitBreakers } from '../resilience/circuit-breaker.js';
 import {
   ResilientForwarder,
@@ -36,20 +42,31 @@ import {
   type ForwardPlan,
 } from '../resilience/forward-with-fallback.js';
 import { RetryBudgets } from '../resilience/retry-budget.js';
-import { upstreamRequestHeaders, unwrapMappedIPv4 } from '../request/forwarded-headers.js';
-import { normaliseTarget } from '../request/normalise-path.js';
+import { upstreamFailed } from '../resilience/upstream-fault.js';
+import { normaliseTarget, semicolonRefusal } from '../request/normalise-path.js';
+import { framingProblem } from '../request/request-framing.js';
 import { BodyLimit, readBodyUpTo, type BodyCopy } from '../request/request-body.js';
-import { RequestFacts } from '../request/request-facts.js';
-import { requestIdFor } from '../request/request-id.js';
+import type { RequestFacts } from '../request/request-facts.js';
 import type { ActiveRules } from '../rules/active-rules.js';
-import type { CompiledRuleTable, CompiledShadow } from '../rules/compile-rules.js';
-import { matchRule } from '../rules/match-rule.js';
-import { chooseUpstream } from '../routing/choose-upstream.js';
+import type { CompiledRuleTable, CompiledShadow, RouteTarget } from '../rules/compile-rules.js';
 import type { ShadowDispatcher } from '../shadow/shadow-dispatcher.js';
 import { sendFacadeError } from './error-response.js';
-import { hasRequestBody, type ForwardFailure, type ProxyCore } from './proxy-core.js';
-import { ProxyExchange } from './proxy-exchange.js';
+import {
+  hasRequestBody,
+  type ForwardFailure,
+  type ProxyCore,
+  type ProxyCoreOptions,
+} from './proxy-core.js';
+import type { ProxyExchange } from './proxy-exchange.js';
+import {
+  beginExchange,
+  clientAddressFor,
+  routeRequest,
+  upstreamHeaders,
+} from './request-passes.js';
 import { ResponseCapture } from './response-capture.js';
+import { createUpgradeHandler } from './upgrade-handler.js';
+import { OpenTunnels } from './upgrade-tunnel.js';
 
 /** Receives canary outcomes of rules with a staged rollout. */
 export interface RolloutObserver {
@@ -69,12 +86,23 @@ export interface ProxyServerOptions {
   readonly rollout?: RolloutObserver | null;
   /** One info line per request (default true). */
   readonly accessLog?: boolean;
+  /** WebSocket tunnels (`upgrade-handler.ts`): the facade's registry and upstream timeouts. */
+  readonly upgrades?: {
+    readonly tunnels: OpenTunnels;
+    readonly timeouts: ProxyCoreOptions;
+  };
 }
 
 /** Fallbacks keep a copy of request bodies up to this size so they can be replayed. */
 export const REPLAY_BODY_LIMIT = 64 * 1024;
 /** Primary responses larger than this are not compared (the copy is dropped, counted). */
 export const SHADOW_CAPTURE_LIMIT = 1024 * 1024;
+/** Upstream timeouts of upgrades when the server is built without `upgrades` (tests). */
+const UPGRADE_TIMEOUTS: ProxyCoreOptions = {
+  connectTimeoutMs: 2_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 0,
+};
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createProxyHandler(
@@ -104,9 +132,9 @@ export function createProxyHandler(
     if (route !== null) {
       metrics?.observeRequest(route.name, exchange.upstream.name, status, durationMs / 1000);
       if (rollout !== null && route.canary?.rollout != null) {
-        // a canary request that needed the fallback (or the primary) counts as a canary failure
-        const failed = exchange.fallbackFrom !== null || status === 0 || status >= 500;
-        rollout.observe(route.name, exchange.canary, failed, durationMs);
+        // only the upstream's failures count (a canary request that needed the fallback or the
+        // primary did fail); the facade's own refusals and clients that left do not
+        rollout.observe(route.name, exchange.canary, upstreamFailed(exchange, status), durationMs);
       }
       if (job !== null) offerShadow(exchange, res, job);
     }
@@ -139,6 +167,7 @@ export function createProxyHandler(
       },
       primaryUpstream: exchange.upstream,
       requestId: exchange.requestId,
+      secrets: exchange.secrets,
     });
   }
 
@@ -154,18 +183,7 @@ export function createProxyHandler(
     const routeHeaders = options.routeHeaders && table.settings.routeHeaders;
 
     // 7. build headers
-    const headers = upstreamRequestHeaders(
-      req.rawHeaders,
-      req.headers,
-      {
-        remoteAddress: req.socket.remoteAddress,
-        encrypted: (req.socket as TLSSocket).encrypted === true,
-      },
-      exchange.requestId,
-      table.settings.trustedProxyList,
-      exchange.traceparent,
-      facts.trustedClient ? null : table.settings.internalHeaders,
-    );
+    const headers = upstreamHeaders(req, exchange, table, facts);
 
     // 8. body, shadow
     const hasBody = hasRequestBody(req);
@@ -246,6 +264,7 @@ export function createProxyHandler(
     close = false,
   ): void {
     exchange.facadeStatus = status;
+    exchange.secrets = rules.current.table.settings.secrets; // the log line hides them too
     if (accessLog) res.once('close', () => afterResponse(exchange, res, null));
     const requestId = exchange.requestId;
     sendFacadeError(res, status, { error, message, requestId }, ['x-request-id', requestId], close);
@@ -270,6 +289,10 @@ export function createProxyHandler(
       failure.message,
     );
     exchange.facadeStatus = failure.status;
+    const headers = responseHeadersFor(exchange.requestId, route, exchange.upstream, routeHeaders);
+    if (failure.retryAfterSeconds !== undefined) {
+      headers.push('retry-after', String(failure.retryAfterSeconds));
+    }
     sendFacadeError(
       res,
       failure.status,
@@ -279,36 +302,22 @@ export function createProxyHandler(
         upstream: exchange.upstream.name,
         requestId: exchange.requestId,
       },
-      responseHeadersFor(exchange.requestId, route, exchange.upstream, routeHeaders),
+      headers,
     );
   }
 
   return function handleProxyRequest(req, res) {
-    const exchange = new ProxyExchange();
-
     // 1. request id, trace
-    const requestId = requestIdFor(req.headers['x-request-id']);
-    exchange.requestId = requestId;
-    const trace = traceContextFor(req.headers.traceparent);
-    exchange.traceId = trace.traceId;
-    exchange.spanId = trace.spanId;
-    exchange.traceparent = trace.traceparent;
-    exchange.method = req.method ?? 'GET';
-    exchange.path = req.url ?? '';
+    const exchange = beginExchange(req);
+    const requestId = exchange.requestId;
 
-    // 2. framing check (Node's parser already rejects most of these; this is the backstop)
-    const contentLength = req.headers['content-length'];
-    if (contentLength !== undefined && req.headers['transfer-encoding'] !== undefined) {
-      refuse(
-        exchange,
-        res,
-        400,
-        'bad_request',
-        'request has both Content-Length and Transfer-Encoding',
-        true,
-      );
+    // 2. framing check (Node's parser already rejects some of these; this is the backstop)
+    const framing = framingProblem(exchange.method, req.headers);
+    if (framing !== null) {
+      refuse(exchange, res, 400, 'bad_request', framing, true);
       return;
     }
+    const contentLength = req.headers['content-length'];
 
     // 3. normalise path
     const target = normaliseTarget(req.url ?? '');
@@ -320,6 +329,7 @@ export function createProxyHandler(
 
     // 4. snapshot rules
     const table = rules.current.table;
+    exchange.secrets = table.settings.secrets;
     const maxBody = table.settings.limits.maxRequestBodyBytes;
     if (contentLength !== undefined && Number(contentLength) > maxBody) {
       metrics?.limitRefusals.labels('body_too_large').inc();
@@ -334,19 +344,21 @@ export function createProxyHandler(
       return;
     }
 
-    // 5. match rule
-    const clientAddress = unwrapMappedIPv4(req.socket.remoteAddress) ?? '';
-    const trustedList = table.settings.trustedClientList;
-    const trusted =
-      trustedList !== null &&
-      clientAddress !== '' &&
-      trustedList.check(clientAddress, clientAddress.includes(':') ? 'ipv6' : 'ipv4');
-    const facts = new RequestFacts(req.headers, target.search, trusted, clientAddress);
-    const route = matchRule(table, exchange.method, target.path, facts);
-    exchange.route = route;
-
-    // 6. choose upstream
-    chooseUpstream(table, route, facts, exchange);
+    // 5. match rule, 6. choose upstream (a ';' in the path only where the rule allows it)
+    const facts = routeRequest(
+      table,
+      exchange.method,
+      target.path,
+      target.search,
+      req.headers,
+      clientAddressFor(req, table),
+      exchange,
+    );
+    const route = exchange.route as RouteTarget;
+    if (target.semicolon && !route.allowSemicolons) {
+      refuse(exchange, res, 400, 'bad_request', semicolonRefusal(route.name));
+      return;
+    }
 
     handle(req, res, exchange, table, facts).catch((error: unknown) => {
       logger.error({ err: error, requestId }, 'proxy pipeline failed');
@@ -383,15 +395,28 @@ export function applyServerLimits(server: Server, table: CompiledRuleTable): voi
   server.timeout = limits.requestTimeoutMs;
 }
 
-export function createProxyServer(options: ProxyServerOptions): Server {
+export function createProxyServer(serverOptions: ProxyServerOptions): Server {
+  // One set of breakers for requests and upgrades: both count against the same upstream.
+  const options = { ...serverOptions, breakers: serverOptions.breakers ?? new CircuitBreakers() };
   const server = createServer(
     { keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     createProxyHandler(options),
   );
   applyServerLimits(server, options.rules.current.table);
-  // Upgrades (WebSocket) are not proxied yet: answer instead of leaving the socket hanging.
-  server.on('upgrade', (_req, socket) => {
-    socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-  });
+  // Upgrades (WebSocket) are a separate event: plain requests never reach this handler.
+  const metrics = options.metrics ?? null;
+  server.on(
+    'upgrade',
+    createUpgradeHandler({
+      rules: options.rules,
+      tunnels: options.upgrades?.tunnels ?? new OpenTunnels(metrics, options.logger),
+      breakers: options.breakers,
+      metrics,
+      logger: options.logger,
+      routeHeaders: options.routeHeaders,
+      timeouts: options.upgrades?.timeouts ?? UPGRADE_TIMEOUTS,
+      accessLog: options.accessLog ?? true,
+    }),
+  );
   return server;
 }

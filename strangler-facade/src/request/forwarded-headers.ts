@@ -3,14 +3,27 @@
  * casing, minus hop-by-hop headers, `Host` (the upstream gets its own), `Expect` (the facade
  * answers `100-continue` itself), and the headers the facade owns, which it then sets:
  * `X-Request-Id`, `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host`, `Forwarded`, and
- * (when given) `traceparent`. Internal headers (`settings.internalHeaders`) of untrusted clients
- * are dropped: a client cannot pick an upstream or a test cohort for itself.
+ * (when given) `traceparent`.
  *
- * Client-sent forwarding headers are NOT trusted: they are overwritten with what the facade saw.
- * Only when the peer is a trusted proxy (`settings.trustedProxies`) is the facade's hop appended
- * to the client's `X-Forwarded-For` / `Forwarded`, and its `X-Forwarded-Proto/-Host` kept.
+ * Invariant: a client cannot speak for the facade or for a proxy in front of it.
+ * - The facade's namespace `X-Strangler-*` and the configured internal headers
+ *   (`settings.internalHeaders`) are dropped from untrusted clients, so a client cannot pick an
+ *   upstream or a cohort for itself; trusted clients (`settings.trustedClients`) keep them. The
+ *   shadow marker `X-Strangler-Shadow` is dropped from every client: only the facade's own
+ *   shadow copies carry it, so an upstream can tell them from real traffic.
+ * - Headers that only a proxy sets (`X-Forwarded-Port/-Prefix/-Server`, `X-Original-URL`,
+ *   `X-Rewrite-URL`, `True-Client-IP`, `CF-Connecting-IP`, `X-Client-IP`, `X-Real-IP`, and the
+ *   scheme hints frameworks read) pass only from a trusted proxy (`settings.trustedProxies`);
+ *   frameworks use them to rebuild URLs, pick the route (`X-Original-URL` in IIS/Symfony) or
+ *   the client address.
+ * - Client-sent forwarding headers are overwritten with what the facade saw. Only when the peer
+ *   is a trusted proxy is the facade's hop appended to the client's `X-Forwarded-For` /
+ *   `Forwarded` (as nginx's `$proxy_add_x_forwarded_for`), and its `X-Forwarded-Proto/-Host`
+ *   kept; the client address is then the last untrusted hop of `X-Forwarded-For` (nginx
+ *   `realip` with `real_ip_recursive on`, `clientAddressOf`).
  */
 import type { BlockList } from 'node:net';
+import { isIP } from 'node:net';
 
 import { connectionTokens, isConnectionScoped } from './hop-by-hop.js';
 
@@ -21,6 +34,12 @@ export interface ClientConnection {
   readonly encrypted: boolean;
 }
 
+/** The facade's header namespace (lower-case prefix). */
+export const FACADE_HEADER_PREFIX = 'x-strangler-';
+
+/** Marks the facade's shadow copies; never accepted from a client. */
+export const SHADOW_MARKER = 'x-strangler-shadow';
+
 /** Headers the facade sets itself; a client's copies are dropped (or, if trusted, merged). */
 const OWNED = new Set([
   'host',
@@ -29,9 +48,31 @@ const OWNED = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
-  'x-real-ip',
   'forwarded',
+  SHADOW_MARKER,
 ]);
+
+/** Set by proxies in front of the facade; from anyone else, dropped. */
+const PROXY_ONLY = new Set([
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-original-url',
+  'x-rewrite-url',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-client-ip',
+  'x-real-ip',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'x-url-scheme',
+  'front-end-https',
+]);
+
+/** Whether a lower-case header name is internal: the facade's namespace or a configured one. */
+export function isInternalHeader(lowerName: string, configured: ReadonlySet<string>): boolean {
+  return lowerName.startsWith(FACADE_HEADER_PREFIX) || configured.has(lowerName);
+}
 
 /**
  * Builds the flat `[name, value, name, value, ...]` header list for the upstream request.
@@ -42,28 +83,31 @@ export function upstreamRequestHeaders(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   connection: ClientConnection,
   requestId: string,
+  /** Peers whose forwarding headers are kept and appended to; null = nobody. */
   trustedProxies: BlockList | null,
   /** The facade's W3C traceparent (replaces the client's); omitted = the client's passes. */
   traceparent?: string,
-  /** Internal headers of an untrusted client (`settings.internalHeaders`), dropped. */
-  dropHeaders?: ReadonlySet<string> | null,
+  /** An untrusted client's internal headers (`settings.internalHeaders`), dropped together with
+   * `X-Strangler-*`; null or omitted when the client is trusted (`settings.trustedClients`). */
+  untrustedInternal?: ReadonlySet<string> | null,
 ): string[] {
   const tokens = connectionTokens(headers.connection);
+  const peer = unwrapMappedIPv4(connection.remoteAddress);
+  const trusted = trustedProxies !== null && peer !== undefined && isTrusted(trustedProxies, peer);
   const out: string[] = [];
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index];
     const lower = name.toLowerCase();
     if (OWNED.has(lower) || isConnectionScoped(lower, tokens)) continue;
-    if (dropHeaders?.has(lower) === true) continue;
+    if (untrustedInternal != null && isInternalHeader(lower, untrustedInternal)) continue;
+    if (!trusted && PROXY_ONLY.has(lower)) continue;
     if (traceparent !== undefined && lower === 'traceparent') continue;
     out.push(name, rawHeaders[index + 1]);
   }
   if (traceparent !== undefined) out.push('traceparent', traceparent);
 
-  const peer = unwrapMappedIPv4(connection.remoteAddress);
   const proto = connection.encrypted ? 'https' : 'http';
   const host = single(headers.host);
-  const trusted = trustedProxies !== null && peer !== undefined && isTrusted(trustedProxies, peer);
   const forwardedElement =
     forwardedPair('for', peer ?? 'unknown', true) +
     (host !== undefined ? ';' + forwardedPair('host', host, false) : '') +
@@ -93,6 +137,29 @@ export function upstreamRequestHeaders(
     out.push('forwarded', forwardedElement);
   }
   return out;
+}
+
+/**
+ * The client's address: the peer, or, when the peer is a trusted proxy, the right-most address
+ * of `X-Forwarded-For` that is not itself a trusted proxy (the left-most when all are). A
+ * malformed entry ends the walk at the last good address, so a client cannot inject one.
+ */
+export function clientAddressOf(
+  remoteAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustedProxies: BlockList | null,
+): string {
+  const peer = unwrapMappedIPv4(remoteAddress) ?? '';
+  if (trustedProxies === null || peer === '' || !isTrusted(trustedProxies, peer)) return peer;
+  const hops = joined(forwardedFor)?.split(',') ?? [];
+  let client = peer;
+  for (let index = hops.length - 1; index >= 0; index -= 1) {
+    const hop = unwrapMappedIPv4(hops[index]?.trim()) ?? '';
+    if (isIP(hop) === 0) break;
+    client = hop;
+    if (!isTrusted(trustedProxies, hop)) break;
+  }
+  return client;
 }
 
 export function unwrapMappedIPv4(address: string | undefined): string | undefined {

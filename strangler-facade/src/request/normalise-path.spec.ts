@@ -39,16 +39,34 @@ describe('normaliseTarget', () => {
       // sub-delims, ":" and "@" stay raw
       ["/cards/a:b@c!$&'()*+,;=", "/cards/a:b@c!$&'()*+,;="],
     ])('%s → %s', (input, expected) => {
-      expect(normaliseTarget(input)).toEqual({ ok: true, path: expected, search: '' });
+      expect(normaliseTarget(input)).toEqual({
+        ok: true,
+        path: expected,
+        search: '',
+        semicolon: /;|%3B/i.test(input),
+      });
     });
 
     it('keeps the query string exactly as sent and does not normalise it', () => {
-      expect(normaliseTarget('//cards/../x?a=%2F&b=..//&c')).toEqual({
+      expect(normaliseTarget('//cards/../x?a=%2F&b=..//&c;d')).toEqual({
         ok: true,
         path: '/x',
-        search: '?a=%2F&b=..//&c',
+        search: '?a=%2F&b=..//&c;d',
+        semicolon: false,
       });
-      expect(normaliseTarget('/cards?')).toEqual({ ok: true, path: '/cards', search: '?' });
+      expect(normaliseTarget('/cards?')).toEqual({
+        ok: true,
+        path: '/cards',
+        search: '?',
+        semicolon: false,
+      });
+    });
+
+    it('reports ";" or %3B in the path (the rule decides), never in the query', () => {
+      for (const input of ['/cards/1;jsessionid=x', '/cards;a/1', '/cards/1%3bx', '//cards/1;x']) {
+        expect(normaliseTarget(input)).toMatchObject({ ok: true, semicolon: true });
+      }
+      expect(normaliseTarget('/cards/1?a;b')).toMatchObject({ ok: true, semicolon: false });
     });
 
     it('returns the input itself when it is already normal (no allocation on the hot path)', () => {
@@ -75,6 +93,12 @@ describe('normaliseTarget', () => {
       ['/cards/ x', /control character or space/],
       ['/cards/\u007f', /control/],
       ['/cards#frag', /#/],
+      // Tomcat/Spring read "..;x" as ".." after stripping path parameters
+      ['/cards/..;/admin', /dot segment with parameters/],
+      ['/cards/..;x=1/admin', /dot segment with parameters/],
+      ['/cards/.;/admin', /dot segment with parameters/],
+      ['/cards/..%3B/admin', /dot segment with parameters/],
+      ['/cards/%2e%2e;/admin', /dot segment with parameters/],
       ['cards', /origin-form/],
       ['', /origin-form/],
       ['*', /origin-form/],

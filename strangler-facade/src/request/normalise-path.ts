@@ -13,11 +13,22 @@
  *
  * Refused (400), because upstreams disagree on what they mean: encoded slash `%2F`, encoded
  * backslash `%5C`, raw backslash, `%00`, malformed percent-encoding, control characters, `#`,
- * and any target that is not origin-form (`/path?query`).
+ * any target that is not origin-form (`/path?query`), and a dot segment with parameters
+ * (`/cards/..;/admin`, `.;x`, `..%3B`): Tomcat and Spring strip the `;...` and resolve it as
+ * `..`, so it would reach `/admin` while the facade matched `/cards`.
+ *
+ * Any other `;` (or `%3B`) in the path is reported (`semicolon`), not refused here: whether it
+ * may pass is the matched rule's choice (`allowSemicolons`), checked by the pipeline.
  */
 
 export type NormalisedTarget =
-  | { readonly ok: true; readonly path: string; readonly search: string }
+  | {
+      readonly ok: true;
+      readonly path: string;
+      readonly search: string;
+      /** The path holds `;` or `%3B` (path parameters, e.g. `;jsessionid=...`). */
+      readonly semicolon: boolean;
+    }
   | { readonly ok: false; readonly reason: string };
 
 const PERCENT = 0x25;
@@ -25,6 +36,9 @@ const SLASH = 0x2f;
 const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 const HASH = 0x23;
+const SEMICOLON = 0x3b;
+/** `;` or its encoding, as the decode step writes it (upper-case hex). */
+const PARAMETERS = /;|%3B/;
 
 /** 1 = allowed raw in a path segment (pchar minus "%"), 0 = must be encoded, 2 = refused. */
 const CHAR_CLASS = new Uint8Array(256);
@@ -73,12 +87,14 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
 
   // Fast path: nothing to decode, encode, collapse or remove → the input is already normal.
   let clean = true;
+  let semicolon = false;
   for (let index = 0; index < rawPath.length; index += 1) {
     const code = rawPath.charCodeAt(index);
     if (code > 0xff || CHAR_CLASS[code] !== 1) {
       clean = false;
       break;
     }
+    if (code === SEMICOLON) semicolon = true;
     if (code === SLASH) {
       const next = rawPath.charCodeAt(index + 1);
       if (next === SLASH || next === DOT) {
@@ -87,7 +103,7 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
       }
     }
   }
-  if (clean) return { ok: true, path: rawPath, search };
+  if (clean) return { ok: true, path: rawPath, search, semicolon };
 
   // 1. Decode / re-encode character by character.
   let decoded = '';
@@ -101,6 +117,7 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
       if (value === 0) return refuse('encoded NUL (%00) in path');
       if (value === SLASH) return refuse('encoded slash (%2F) in path');
       if (value === BACKSLASH) return refuse('encoded backslash (%5C) in path');
+      if (value === SEMICOLON) semicolon = true;
       decoded += isUnreserved(value) ? String.fromCharCode(value) : percentEncode(value);
       index += 2;
       continue;
@@ -111,6 +128,7 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
       if (code === HASH) return refuse('"#" in request target');
       return refuse('control character or space in path');
     }
+    if (code === SEMICOLON) semicolon = true;
     decoded += kind === 1 ? rawPath[index] : percentEncode(code);
   }
 
@@ -121,6 +139,11 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
   for (let index = 1; index < input.length; index += 1) {
     const segment = input[index];
     const last = index === input.length - 1;
+    if (semicolon && isDotSegmentWithParameters(segment)) {
+      return refuse(
+        `dot segment with parameters ("${segment}") in path: servlet containers resolve it as ".."`,
+      );
+    }
     if (segment === '..') output.pop();
     if (segment === '' || segment === '.' || segment === '..') {
       if (last) trailingSlash = true;
@@ -128,6 +151,23 @@ export function normaliseTarget(rawTarget: string): NormalisedTarget {
     }
     output.push(segment);
   }
-  if (output.length === 0) return { ok: true, path: '/', search };
-  return { ok: true, path: '/' + output.join('/') + (trailingSlash ? '/' : ''), search };
+  if (output.length === 0) return { ok: true, path: '/', search, semicolon };
+  const path = '/' + output.join('/') + (trailingSlash ? '/' : '');
+  return { ok: true, path, search, semicolon };
+}
+
+/** Why a path holding `;` is refused for a rule that does not `allowSemicolons` (400). */
+export function semicolonRefusal(ruleName: string): string {
+  return (
+    '";" in the path is refused (servlet containers read it as path parameters); ' +
+    `set allowSemicolons: true on rule "${ruleName}" to accept it`
+  );
+}
+
+/** `.;x`, `..;x`, `..%3Bx`: what a servlet container treats as `.` or `..`. */
+function isDotSegmentWithParameters(segment: string): boolean {
+  const at = segment.search(PARAMETERS);
+  if (at < 0) return false;
+  const bare = segment.slice(0, at);
+  return bare === '.' || bare === '..';
 }

@@ -1,18 +1,26 @@
 /**
  * One circuit breaker per upstream (state kept across rule reloads, keyed by upstream name):
  *
- *   closed     requests flow; failures (connect errors, timeouts, 5xx) are counted in a sliding
- *              window. When the window holds ≥ minRequests and failures/requests ≥ failureRatio
+ *   closed     requests flow; failures the upstream caused (connect errors, resets, timeouts,
+ *              its 5xx; `upstream-fault.ts`) are counted in a sliding window. When the window holds ≥ minRequests and failures/requests ≥ failureRatio
  *              → open.
  *   open       nothing is sent (the rule's fallback is used, else 503) for openSeconds, then
  *   half-open  ONE request is let through as a probe: success → closed (window cleared),
  *              failure → open again. A probe that never reports (client went away) is replaced
  *              after another openSeconds.
+ *
+ * Only outcomes of requests admitted in the CURRENT state count: `allow` hands out a ticket (the
+ * state's epoch; every transition and every new probe starts a new one) and `record` ignores a
+ * stale ticket. So a request sent before the circuit opened cannot decide the half-open probe,
+ * nor can a replaced probe that reports late, nor can old requests refill a just-closed window.
  */
 import type { CircuitBreakerConfig } from '../rules/rule-schema.js';
 import { SlidingWindow } from './sliding-window.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** What `allow` returns when nothing may be sent. */
+export const REFUSED = -1;
 
 export class CircuitBreaker {
   #state: CircuitState = 'closed';
@@ -20,6 +28,8 @@ export class CircuitBreaker {
   readonly #window: SlidingWindow;
   #openedAt = 0;
   #probeAt = -1;
+  /** Ticket of the current state (or of the current probe, in half-open). */
+  #epoch = 0;
 
   constructor(
     readonly upstream: string,
@@ -41,20 +51,24 @@ export class CircuitBreaker {
     this.#window.resize(config.windowSeconds * 1000);
   }
 
-  /** Whether a request may be sent now. In half-open, true once: the caller is the probe. */
-  allow(now: number): boolean {
+  /**
+   * May a request be sent now? Returns its ticket for `record`, or REFUSED. In half-open, a
+   * ticket is handed out once per probe: the caller is the probe.
+   */
+  allow(now: number): number {
     switch (this.#state) {
       case 'closed':
-        return true;
+        return this.#epoch;
       case 'open':
-        if (now - this.#openedAt < this.#config.openSeconds * 1000) return false;
+        if (now - this.#openedAt < this.#config.openSeconds * 1000) return REFUSED;
         this.#transition('half-open');
         this.#probeAt = now;
-        return true;
+        return this.#epoch;
       case 'half-open':
-        if (now - this.#probeAt < this.#config.openSeconds * 1000) return false;
+        if (now - this.#probeAt < this.#config.openSeconds * 1000) return REFUSED;
         this.#probeAt = now; // the previous probe never reported: let another one through
-        return true;
+        this.#epoch += 1; // ... and forget it, should it report after all
+        return this.#epoch;
     }
   }
 
@@ -63,7 +77,9 @@ export class CircuitBreaker {
     return this.#state === 'open' && now - this.#openedAt < this.#config.openSeconds * 1000;
   }
 
-  record(success: boolean, now: number): void {
+  /** The outcome of a request sent with `ticket` (an upstream fault is a failure). */
+  record(ticket: number, success: boolean, now: number): void {
+    if (ticket !== this.#epoch) return; // admitted in an earlier state: it decides nothing
     if (this.#state === 'half-open') {
       if (success) {
         this.#window.reset();
@@ -74,7 +90,6 @@ export class CircuitBreaker {
       }
       return;
     }
-    if (this.#state === 'open') return; // a request sent before the circuit opened
     this.#window.add(now, 1, success ? 0 : 1);
     if (success) return;
     const total = this.#window.total(now);
@@ -88,6 +103,7 @@ export class CircuitBreaker {
   #transition(to: CircuitState): void {
     const from = this.#state;
     this.#state = to;
+    this.#epoch += 1;
     this.onTransition(this, from);
   }
 }

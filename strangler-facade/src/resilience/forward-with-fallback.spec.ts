@@ -130,6 +130,27 @@ describe('ResilientForwarder', () => {
     expect(results.at(-1)).toBe('budget_exhausted');
   });
 
+  it.each(['connect', 'reset'] as const)(
+    'retries a lost connection (%s) on a GET outside the budget, however many',
+    async (kind) => {
+      answers.set('svc', failure(kind));
+      const results: (string | null)[] = [];
+      for (let index = 0; index < MIN_RETRIES * 4; index += 1) {
+        breakers = new CircuitBreakers(); // keep the circuit out of it
+        forwarder = new ResilientForwarder(core, breakers, budgets, null);
+        const ex = exchange(withFallback);
+        await run(ex);
+        results.push(ex.fallbackFrom);
+      }
+      expect(results.every((from) => from === 'svc')).toBe(true);
+      // ... and the budget is still whole for the retries that cost
+      answers.set('svc', failure('timeout'));
+      const ex = exchange(withFallback);
+      await run(ex);
+      expect(ex.retryRefused).toBeNull();
+    },
+  );
+
   it('sends nothing to an open circuit: the fallback serves', async () => {
     answers.set('svc', failure('connect'));
     await run(exchange(withFallback));

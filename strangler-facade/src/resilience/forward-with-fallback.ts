@@ -2,13 +2,18 @@
  * Step 9 of the pipeline: send to the chosen upstream through its circuit breaker, and when that
  * fails, retry ONCE on the rule's fallback upstream, within the rule's retry budget:
  *
- *   connect-error   nothing reached the upstream: retried for any method (body replayable)
+ *   connect-error   nothing reached the upstream: retried for any method (body replayable),
+ *                   outside the retry budget
+ *   reset           connection lost before a response head: idempotent methods only, outside
+ *                   the retry budget (a lost connection is not a slow upstream)
  *   timeout, 5xx    the upstream may have acted: retried for idempotent methods only
- *                   (GET HEAD OPTIONS PUT DELETE TRACE); a 5xx is held back from the client
- *                   (not streamed) only when a retry is possible, so it can be replaced
- *   reset           connection lost after sending: like timeout (idempotent only)
+ *                   (GET HEAD OPTIONS PUT DELETE TRACE), within the retry budget; a 5xx is held
+ *                   back from the client (not streamed) only when a retry is possible
  *   circuit open    nothing is sent to the upstream; the fallback serves (no budget used);
  *                   without a fallback, a canary's share goes back to the primary, else 503
+ *   body refused    the facade cut the request (size limit): never retried, never counted
+ *   queue full      the upstream's connections and queue are full: 503 + Retry-After at once
+ *                   (its overflow is not moved onto the fallback), never counted
  *
  * A POST is therefore never replayed after its bytes went out. Bodies are replayable only when
  * the pipeline holds a complete copy (see `request/request-body.ts`).
@@ -21,8 +26,9 @@ import type { ProxyCore, ForwardFailure } from '../proxy/proxy-core.js';
 import type { ProxyExchange } from '../proxy/proxy-exchange.js';
 import type { ResponseCapture } from '../proxy/response-capture.js';
 import type { CompiledUpstream, RouteTarget } from '../rules/compile-rules.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
+import { REFUSED, type CircuitBreakers } from './circuit-breaker.js';
 import type { RetryBudgets } from './retry-budget.js';
+import { isUpstreamFault } from './upstream-fault.js';
 
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'GET',
@@ -65,7 +71,8 @@ export class ResilientForwarder {
     const canFallback = fallback !== null && fallback.upstream !== first && !exchange.forced;
     if (canFallback) this.budgets.recordRequest(route.name, now);
 
-    if (!this.breakers.for(first).allow(now)) {
+    const ticket = this.breakers.for(first).allow(now);
+    if (ticket === REFUSED) {
       exchange.failure = 'circuit-open';
       this.metrics?.upstreamErrors.labels(route.name, first.name, 'circuit-open').inc();
       if (canFallback) {
@@ -89,7 +96,16 @@ export class ResilientForwarder {
 
     const idempotent = IDEMPOTENT_METHODS.has(exchange.method);
     const divert = canFallback && fallback.on5xx && idempotent && plan.replayable;
-    const failure = await this.#attempt(req, res, exchange, plan, first, divert, plan.capture);
+    const failure = await this.#attempt(
+      req,
+      res,
+      exchange,
+      plan,
+      first,
+      ticket,
+      divert,
+      plan.capture,
+    );
     if (failure === null || !canFallback) return failure;
 
     let refused: string | null = null;
@@ -108,8 +124,21 @@ export class ResilientForwarder {
       case 'status': // only diverted when a retry was allowed
       case 'circuit-open':
         break;
+      case 'body-refused': // the facade's own refusals: the client gets its 413 ...
+      case 'queue-full': // ... or its 503 + Retry-After (the upstream is busy, not failing)
+        return failure;
     }
-    if (refused === null && !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())) {
+    // A lost connection (refused, or reset before a response head) is retried without touching
+    // the budget: the upstream produced no answer, the fallback serves in its place what the
+    // breaker will soon send it anyway (like nginx's `proxy_next_upstream error` and Envoy's
+    // `connect-failure`/`reset`). The budget guards the costly retries: timeouts and 5xx, where
+    // the upstream is slow or busy and a retry doubles the work.
+    const spendsBudget = failure.kind !== 'connect' && failure.kind !== 'reset';
+    if (
+      refused === null &&
+      spendsBudget &&
+      !this.budgets.tryRetry(route.name, fallback.retryBudget, Date.now())
+    ) {
       refused = 'budget_exhausted';
     }
     if (refused !== null) {
@@ -134,13 +163,14 @@ export class ResilientForwarder {
     exchange.fallbackFrom = from.name;
     exchange.fallbackReason = reason;
     this.metrics?.fallbacks.labels(route.name, from.name, to.name, reason).inc();
-    if (!this.breakers.for(to).allow(Date.now())) {
+    const ticket = this.breakers.for(to).allow(Date.now());
+    if (ticket === REFUSED) {
       exchange.upstream = to;
       exchange.failure = 'circuit-open';
       this.metrics?.upstreamErrors.labels(route.name, to.name, 'circuit-open').inc();
       return failure ?? circuitOpen(to);
     }
-    return this.#attempt(req, res, exchange, plan, to, false, null);
+    return this.#attempt(req, res, exchange, plan, to, ticket, false, null);
   }
 
   async #attempt(
@@ -149,6 +179,7 @@ export class ResilientForwarder {
     exchange: ProxyExchange,
     plan: ForwardPlan,
     upstream: CompiledUpstream,
+    ticket: number,
     divert5xx: boolean,
     capture: ResponseCapture | null,
   ): Promise<ForwardFailure | null> {
@@ -164,15 +195,20 @@ export class ResilientForwarder {
       divert5xx,
       capture,
     });
+    // Only the upstream's own failures count against it (`upstream-fault.ts`); a client that
+    // went away before the answer (no failure, nothing sent to the client) counts for nothing.
     const breaker = this.breakers.for(upstream);
     if (failure !== null) {
       exchange.failure = failure.kind;
-      breaker.record(false, Date.now());
-      this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();
+      if (failure.kind === 'queue-full') this.metrics?.limitRefusals.labels('upstream_busy').inc();
+      if (isUpstreamFault(failure.kind)) {
+        breaker.record(ticket, false, Date.now());
+        this.metrics?.upstreamErrors.labels(route.name, upstream.name, failure.kind).inc();
+      }
     } else if (res.headersSent) {
       exchange.failure = null;
       const failed = res.statusCode >= 500;
-      breaker.record(!failed, Date.now());
+      breaker.record(ticket, !failed, Date.now());
       if (failed) this.metrics?.upstreamErrors.labels(route.name, upstream.name, 'status').inc();
     }
     return failure;

@@ -4,10 +4,20 @@
  *
  * A reload swaps ONE reference to an immutable snapshot, so a request (which reads `current`
  * once) sees either the old table or the new one, never half of each. An invalid file is
- * refused and recorded; the last good table keeps serving.
+ * refused and recorded; the last good table keeps serving. Content is read only once it has
+ * settled (`settled-rules-file.ts`): a file being written in place is never loaded half-way, and
+ * `pending` says what is waiting meanwhile.
  */
 import type { CompiledRuleTable } from './compile-rules.js';
-import { readRulesFile } from './read-rules-file.js';
+import { parseRulesText, readErrorMessage, type RulesFileResult } from './read-rules-file.js';
+import { readSettledRulesFile, type RulesFileContent } from './settled-rules-file.js';
+
+/** Which file content a table came from (or is waiting to settle), as `/status` shows it. */
+export interface RulesFileVersion {
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly mtime: Date;
+}
 
 export interface LoadedRules {
   readonly table: CompiledRuleTable;
@@ -15,7 +25,22 @@ export interface LoadedRules {
   readonly version: number;
   readonly hash: string;
   readonly loadedAt: Date;
+  /** The file content this table was compiled from. */
+  readonly file: RulesFileVersion;
 }
+
+/** New content seen on disk that has not settled yet (a writer may still be at work). */
+export interface PendingRules extends RulesFileVersion {
+  readonly since: Date;
+}
+
+export interface ActiveRulesOptions {
+  /** Content must read the same twice this far apart before it is used (0 = read once). */
+  readonly settleMs?: number;
+}
+
+/** The default settle interval: longer than a writer's pause between two writes of one save. */
+export const DEFAULT_SETTLE_MS = 300;
 
 export interface ReloadError {
   readonly errors: readonly string[];
@@ -36,12 +61,14 @@ export class ActiveRules {
   #lastError: ReloadError | null = null;
   #reloading: Promise<ReloadOutcome> | null = null;
   #reloadAgain = false;
+  #pending: PendingRules | null = null;
 
   private constructor(
     readonly file: string,
     readonly sourceName: string,
     private readonly env: Readonly<Record<string, string | undefined>>,
     private readonly events: ActiveRulesEvents,
+    private readonly settleMs: number,
     first: LoadedRules,
   ) {
     this.#current = first;
@@ -53,16 +80,21 @@ export class ActiveRules {
     sourceName: string,
     env: Readonly<Record<string, string | undefined>>,
     events: ActiveRulesEvents = {},
+    options: ActiveRulesOptions = {},
   ): Promise<ActiveRules> {
-    const result = await readRulesFile(file, sourceName, env);
+    const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    const read = await readSettledRulesFile(file, { settleMs });
+    if (!read.ok) throw new RulesLoadError([readErrorMessage(read.error, sourceName)]);
+    const result = parseRulesText(read.content.text, sourceName, env);
     if (!result.ok) throw new RulesLoadError(result.errors);
     const first: LoadedRules = Object.freeze({
       table: result.table,
       version: 1,
       hash: result.hash,
       loadedAt: new Date(),
+      file: fileVersion(read.content),
     });
-    return new ActiveRules(file, sourceName, env, events, first);
+    return new ActiveRules(file, sourceName, env, events, settleMs, first);
   }
 
   /** The snapshot in service. Read it ONCE per request. */
@@ -72,6 +104,11 @@ export class ActiveRules {
 
   get lastError(): ReloadError | null {
     return this.#lastError;
+  }
+
+  /** New content waiting to settle, or null. */
+  get pending(): PendingRules | null {
+    return this.#pending;
   }
 
   /**
@@ -98,34 +135,61 @@ export class ActiveRules {
   }
 
   async #reloadOnce(): Promise<ReloadOutcome> {
-    const result = await readRulesFile(this.file, this.sourceName, this.env);
+    const read = await readSettledRulesFile(this.file, {
+      settleMs: this.settleMs,
+      served: this.#current.file.sha256,
+      onWaiting: (content) => {
+        if (this.#pending?.sha256 === content.sha256) return;
+        this.#pending = Object.freeze({ ...fileVersion(content), since: new Date() });
+      },
+    });
+    this.#pending = null;
+    if (read.ok && read.content.sha256 === this.#current.file.sha256) {
+      this.#lastError = null; // the content in service (again): nothing to swap
+      return 'unchanged';
+    }
+    if (!read.ok) {
+      return this.#refuse({
+        ok: false,
+        errors: [readErrorMessage(read.error, this.sourceName)],
+        hash: null,
+      });
+    }
+    const result = parseRulesText(read.content.text, this.sourceName, this.env);
     if (result.hash !== null && result.hash === this.#current.hash) {
       // Back to the content in service (e.g. a bad edit was undone): nothing to swap.
       this.#lastError = null;
       return 'unchanged';
     }
-    if (!result.ok) {
-      if (this.#lastError !== null && this.#lastError.hash === result.hash) return 'refused';
-      const error: ReloadError = Object.freeze({
-        errors: result.errors,
-        hash: result.hash,
-        at: new Date(),
-      });
-      this.#lastError = error;
-      this.events.onRefused?.(error);
-      return 'refused';
-    }
+    if (!result.ok) return this.#refuse(result);
     const next: LoadedRules = Object.freeze({
       table: result.table,
       version: this.#current.version + 1,
       hash: result.hash,
       loadedAt: new Date(),
+      file: fileVersion(read.content),
     });
     this.#current = next; // the atomic swap
     this.#lastError = null;
     this.events.onLoaded?.(next);
     return 'loaded';
   }
+
+  #refuse(result: Extract<RulesFileResult, { ok: false }>): ReloadOutcome {
+    if (this.#lastError !== null && this.#lastError.hash === result.hash) return 'refused';
+    const error: ReloadError = Object.freeze({
+      errors: result.errors,
+      hash: result.hash,
+      at: new Date(),
+    });
+    this.#lastError = error;
+    this.events.onRefused?.(error);
+    return 'refused';
+  }
+}
+
+function fileVersion(content: RulesFileContent): RulesFileVersion {
+  return { sha256: content.sha256, bytes: content.bytes, mtime: content.mtime };
 }
 
 export class RulesLoadError extends Error {

@@ -3,6 +3,7 @@
  * (lower-cased header names, RegExps built). Evaluated by `match-rule.ts` through
  * `RequestFacts`, which parses cookies and the query string only when a rule asks.
  */
+import { isInternalHeader } from '../request/forwarded-headers.js';
 import type { ConditionConfig } from './rule-schema.js';
 
 export interface CompiledCondition {
@@ -30,7 +31,7 @@ export function compileConditions(
       equals: '',
       present: true,
       regexp: null,
-      internal: internalHeaders?.has(name) ?? false,
+      internal: internalHeaders !== null && isInternalHeader(name, internalHeaders),
     };
     if ('equals' in condition)
       return Object.freeze({ ...base, kind: 'equals', equals: condition.equals } as const);

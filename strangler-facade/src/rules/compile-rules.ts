@@ -10,12 +10,14 @@ import {
   ComparisonOptionsError,
   type CompiledComparison,
 } from '../../../strangler-compare/index.js';
+import { SecretRedactor } from '../redaction/secret-redactor.js';
 import { compileConditions, type CompiledCondition } from './compile-conditions.js';
 import { compilePathMatcher, type PathMatcher } from './path-pattern.js';
 import {
   upstreamUrlProblem,
   type CanaryConfig,
   type CircuitBreakerConfig,
+  type ConnectionLimits,
   type FallbackConfig,
   type RolloutConfig,
   type RoutesFile,
@@ -35,6 +37,7 @@ export interface CompiledUpstream {
   /** The URL the file gives; overridden when `source` is `env`. */
   readonly fileUrl: string;
   readonly circuitBreaker: CircuitBreakerConfig;
+  readonly connections: ConnectionLimits;
 }
 
 /** How the sticky key of a canary split is read from a request. */
@@ -82,6 +85,8 @@ export interface RouteTarget {
   readonly shadow: CompiledShadow | null;
   /** For display and shadow summaries: `/cards/:id`, `/cards/*`, or `*` for the default rule. */
   readonly pathPattern: string;
+  /** Whether `;` may appear in the path of a request routed here (else 400). */
+  readonly allowSemicolons: boolean;
 }
 
 export interface CompiledRule extends RouteTarget {
@@ -108,12 +113,15 @@ export interface CompiledSettings {
   readonly trustedClientList: BlockList | null;
   /** Lower-case names of the internal headers. */
   readonly internalHeaders: ReadonlySet<string>;
+  /** What is redacted before a comparison is stored or a request logged. */
+  readonly secrets: SecretRedactor;
   readonly limits: {
     readonly maxRequestBodyBytes: number;
     readonly requestTimeoutMs: number;
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
   };
+  readonly upgrades: { readonly idleTimeoutMs: number; readonly rerouteGraceMs: number };
 }
 
 export interface CompiledRuleTable {
@@ -159,6 +167,7 @@ export function compileRules(
       envVar,
       fileUrl: upstream.url,
       circuitBreaker: Object.freeze({ ...upstream.circuitBreaker }),
+      connections: Object.freeze({ ...upstream.connections }),
     });
     upstreams.push(compiled);
     byName.set(name, compiled);
@@ -224,6 +233,7 @@ export function compileRules(
         fallback,
         shadow,
         pathPattern: kind === 'path' ? pattern : pattern === '/' ? '/*' : `${pattern}/*`,
+        allowSemicolons: rule.allowSemicolons,
       }),
     );
   });
@@ -241,6 +251,7 @@ export function compileRules(
       fallback: null,
       shadow: null,
       pathPattern: '*',
+      allowSemicolons: config.default.allowSemicolons,
     }),
     upstreams: Object.freeze(upstreams),
     settings: Object.freeze({
@@ -251,7 +262,9 @@ export function compileRules(
       trustedClients: Object.freeze([...trustedClients]),
       trustedClientList: trustedClients.length > 0 ? compileTrustedProxies(trustedClients) : null,
       internalHeaders,
+      secrets: new SecretRedactor(config.settings.secrets),
       limits: Object.freeze({ ...config.settings.limits }),
+      upgrades: Object.freeze({ ...config.settings.upgrades }),
     }),
   };
   return { ok: true, table: Object.freeze(table) };

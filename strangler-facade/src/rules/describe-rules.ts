@@ -107,11 +107,26 @@ export function describeUpstreams(table: CompiledRuleTable) {
 export function describeStatus(rules: ActiveRules) {
   const current = rules.current;
   const error = rules.lastError;
+  const pending = rules.pending;
   return {
     file: rules.file,
     version: current.version,
     hash: current.hash,
     loadedAt: current.loadedAt.toISOString(),
+    // which file content is served, and new content still settling (a writer at work)
+    served: {
+      sha256: current.file.sha256,
+      bytes: current.file.bytes,
+      mtime: current.file.mtime.toISOString(),
+    },
+    pending: pending
+      ? {
+          sha256: pending.sha256,
+          bytes: pending.bytes,
+          mtime: pending.mtime.toISOString(),
+          since: pending.since.toISOString(),
+        }
+      : null,
     lastReloadError: error
       ? { errors: error.errors, hash: error.hash, at: error.at.toISOString() }
       : null,

@@ -35,7 +35,11 @@ describe('loadRules', () => {
     const result = loadRules(VALID, 'routes.yaml');
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.config.default).toEqual({ name: 'default', upstream: 'legacy' });
+    expect(result.config.default).toEqual({
+      name: 'default',
+      upstream: 'legacy',
+      allowSemicolons: false,
+    });
     expect(result.config.settings).toMatchObject({
       routeHeaders: true,
       trustedProxies: [],

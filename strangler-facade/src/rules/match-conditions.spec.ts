@@ -75,6 +75,19 @@ describe('header / cookie / query conditions', () => {
     expect(route(f)).toBe(expected);
   });
 
+  it('treats every X-Strangler-* header as internal, configured or not', () => {
+    const own = table([
+      {
+        name: 'debug',
+        match: { prefix: '/', headers: { 'x-strangler-debug': { equals: 'on' } } },
+        upstream: 'cards-service',
+      },
+    ]);
+    const debug = (f: RequestFacts) => matchRule(own, 'GET', '/x', f).name;
+    expect(debug(facts({ 'x-strangler-debug': 'on' }))).toBe('default');
+    expect(debug(facts({ 'x-strangler-debug': 'on' }, '', true))).toBe('debug');
+  });
+
   it('refuses invalid conditions at load', () => {
     expect(() =>
       table([

@@ -26,12 +26,17 @@ export async function readRulesFile(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const reason =
-      code === 'ENOENT' ? 'file not found (deleted or renamed?)' : (error as Error).message;
-    return { ok: false, errors: [`${sourceName}: ${reason}`], hash: null };
+    return { ok: false, errors: [readErrorMessage(error, sourceName)], hash: null };
   }
   return parseRulesText(text, sourceName, env);
+}
+
+/** What to tell the operator when the file could not be read at all. */
+export function readErrorMessage(error: unknown, sourceName: string): string {
+  const code = (error as { code?: unknown }).code;
+  const reason =
+    code === 'ENOENT' ? 'file not found (deleted or renamed?)' : (error as Error).message;
+  return `${sourceName}: ${reason}`;
 }
 
 export function parseRulesText(

@@ -8,14 +8,14 @@
  * Room to grow without breaking files: every object is strict (a typo is an error, not a silent
  * no-op), and features arrive as new OPTIONAL keys (traffic shifting added `match.headers` /
  * `cookies` / `query`, per-rule `canary` with `rollout`, `fallback`, `shadow`, per-upstream
- * `circuitBreaker`, and `settings.trustedClients` / `internalHeaders` / `limits`), so version-1
+ * `circuitBreaker`, and `settings.trustedClients` / `internalHeaders` / `limits` / `secrets`), so version-1
  * files stay valid. A change that old files cannot satisfy bumps `version`.
  */
 import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-import { comparisonOptionsSchema } from '../../../strangler-compare/index.js';
+import { comparisonOptionsSchema, jsonPathProblem } from '../../../strangler-compare/index.js';
 
 import { isValidPathPattern, isValidPrefix, PATH_PATTERN_HELP } from './path-pattern.js';
 
@@ -59,7 +59,31 @@ export const circuitBreakerSchema = z
   })
   .describe(
     'Per-upstream circuit breaker (always on; these keys override the defaults). Failures: ' +
-      'connect errors, timeouts, 5xx answers.',
+      "connect errors, resets, timeouts, 5xx answers (never the facade's own refusals).",
+  );
+
+export const connectionLimitsSchema = z
+  .strictObject({
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(128)
+      .describe('Connections the facade opens to this upstream at most (kept alive, reused)'),
+    queue: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(1024)
+      .describe(
+        'Requests that may wait for a free connection; one more is answered 503 with Retry-After',
+      ),
+  })
+  .describe(
+    'Connection cap per upstream (always on; these keys override the defaults): however many ' +
+      'clients connect, at most `max` upstream connections, and a bounded queue in front of them.',
   );
 
 export const upstreamSchema = z.strictObject({
@@ -68,6 +92,7 @@ export const upstreamSchema = z.strictObject({
       'Overridable per upstream by the env var STRANGLER_UPSTREAM_<NAME>_URL.',
   ),
   circuitBreaker: circuitBreakerSchema.prefault({}),
+  connections: connectionLimitsSchema.prefault({}),
 });
 
 /** Header names as written in rules: an RFC 9110 token, compared case-insensitively. */
@@ -232,6 +257,14 @@ export const shadowSchema = z.strictObject({
   compare: shadowCompareSchema.default({}),
 });
 
+const allowSemicolonsSchema = z
+  .boolean()
+  .default(false)
+  .describe(
+    'Accept ";" (or %3B) in the path, e.g. ;jsessionid=, for requests this rule matches; ' +
+      'otherwise 400. Dot segments with parameters ("..;") are refused always.',
+  );
+
 export const ruleSchema = z.strictObject({
   name: nameSchema.describe('Unique rule name, sent back as X-Strangler-Route'),
   match: matchSchema,
@@ -239,12 +272,39 @@ export const ruleSchema = z.strictObject({
   canary: canarySchema.optional(),
   fallback: fallbackSchema.optional(),
   shadow: shadowSchema.optional(),
+  allowSemicolons: allowSemicolonsSchema,
 });
 
 export const defaultRuleSchema = z.strictObject({
   name: nameSchema.default('default'),
   upstream: nameSchema.describe('Where requests that match no rule go (usually legacy)'),
+  allowSemicolons: allowSemicolonsSchema,
 });
+
+const jsonPathSchema = z.string().superRefine((value, ctx) => {
+  const problem = jsonPathProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const secretsSchema = z
+  .strictObject({
+    headers: z
+      .array(headerNameSchema)
+      .default([])
+      .describe('Header names (requests and responses) whose values are secret'),
+    query: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Query parameters (and form-encoded body fields) whose values are secret'),
+    jsonPaths: z
+      .array(jsonPathSchema)
+      .default([])
+      .describe('JSON body paths (strangler-compare syntax, e.g. $.password or $..token)'),
+  })
+  .describe(
+    'Values replaced by "[redacted]" in stored shadow comparisons, recorded cases and the ' +
+      'access log. Authorization, Cookie, Set-Cookie and Proxy-Authorization always are.',
+  );
 
 export const settingsSchema = z.strictObject({
   routeHeaders: z
@@ -278,6 +338,7 @@ export const settingsSchema = z.strictObject({
       'The sticky key of every canary that does not name its own (canary.stickyBy); set it ' +
         "once for the monolith's kind of user identity. Default {bearerUser: true}",
     ),
+  secrets: secretsSchema.prefault({}),
   limits: z
     .strictObject({
       maxRequestBodyBytes: z.number().int().min(0).default(10_485_760),
@@ -287,6 +348,26 @@ export const settingsSchema = z.strictObject({
     })
     .prefault({})
     .describe('Request size and client time limits (413 / 408 / connection closed)'),
+  upgrades: z
+    .strictObject({
+      idleTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .default(300_000)
+        .describe('A tunnel that carried no byte either way for this long is closed'),
+      rerouteGraceMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(30_000)
+        .describe(
+          "After a reload routes an open tunnel's upgrade to another upstream, the tunnel is " +
+            'closed this long later (its client reconnects to the new side)',
+        ),
+    })
+    .prefault({})
+    .describe('WebSocket (HTTP/1.1 Upgrade) tunnels: byte pipes after 101 Switching Protocols'),
 });
 
 export const routesFileSchema = z
@@ -377,6 +458,7 @@ export type RoutesFileInput = z.input<typeof routesFileSchema>;
 export type RoutesFile = z.output<typeof routesFileSchema>;
 export type RuleConfig = z.output<typeof ruleSchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type ConnectionLimits = z.output<typeof connectionLimitsSchema>;
 export type RouteSettings = z.output<typeof settingsSchema>;
 export type ConditionConfig = z.output<typeof conditionSchema>;
 export type CanaryConfig = z.output<typeof canarySchema>;

@@ -11,6 +11,7 @@ import { Agent } from 'undici';
 
 import type { ObservedResponse } from '../../../strangler-compare/index.js';
 import type { FacadeMetrics } from '../observability/metrics.js';
+import { SHADOW_MARKER } from '../request/forwarded-headers.js';
 import type { CompiledUpstream } from '../rules/compile-rules.js';
 import type { ShadowExchange, ShadowRecorder } from './shadow-recorder.js';
 
@@ -150,7 +151,7 @@ export class ShadowDispatcher {
       origin: upstream.origin,
       path: job.path,
       method: job.method,
-      headers: [...job.requestHeaders, 'x-strangler-shadow', '1'],
+      headers: [...job.requestHeaders, SHADOW_MARKER, '1'],
       body: job.requestBody,
     });
     const chunks: Buffer[] = [];

@@ -1,7 +1,7 @@
 /**
  * Where shadow comparisons end up: compared with the rule's compiled comparison
  * (strangler-compare), counted per route in a `DiffSummary` ("N failing of M compared", per field
- * kind and noise ratio), the mismatches kept in a bounded `MismatchStore`, per-rule totals for
+ * kind and noise ratio), the mismatches kept (secrets redacted) in a bounded `MismatchStore`, per-rule totals for
  * the rollout controller, and metrics. Runs OFF the request path (the dispatcher calls it from
  * setImmediate after both answers are in).
  */
@@ -10,6 +10,7 @@ import {
   MismatchStore,
   renderSummaryTable,
   routeKeyOf,
+  type ComparisonRecord,
   type ComparisonResult,
   type MismatchStoreOptions,
   type ObservedResponse,
@@ -17,6 +18,7 @@ import {
   type StoredComparison,
 } from '../../../strangler-compare/index.js';
 import type { FacadeMetrics } from '../observability/metrics.js';
+import { SecretRedactor } from '../redaction/secret-redactor.js';
 import type { CompiledShadow } from '../rules/compile-rules.js';
 
 export interface ShadowExchange {
@@ -29,6 +31,8 @@ export interface ShadowExchange {
   readonly requestBody: Buffer | null;
   readonly primary: ObservedResponse;
   readonly requestId: string;
+  /** The rules' secrets at the time of the request (default: the always-secret headers). */
+  readonly secrets?: SecretRedactor;
 }
 
 export interface RuleShadowCounts {
@@ -65,8 +69,10 @@ export class ShadowRecorder {
     };
     this.summary.record(route, result);
     // Mismatches are all kept; matches are sampled by the store (1 in `sampleMatchesEvery`),
-    // so they can be exported as contract cases (`GET /shadow/cases`).
-    this.store.record({
+    // so they can be exported as contract cases (`GET /shadow/cases`). Compared as sent,
+    // stored redacted: no secret is kept in memory past this line.
+    const secrets = exchange.secrets ?? SecretRedactor.DEFAULT;
+    const record: ComparisonRecord = {
       route,
       request: {
         method: exchange.method,
@@ -78,7 +84,8 @@ export class ShadowRecorder {
       candidate,
       ...(secondPrimary !== undefined && { secondPrimary }),
       result,
-    });
+    };
+    this.store.record(secrets.comparisonRecord(record));
     const counts = this.countsOf(exchange.rule);
     counts.compared += 1;
     if (!result.matches) counts.mismatched += 1;

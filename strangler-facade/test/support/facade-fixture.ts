@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { pino } from 'pino';
 
+import { ADMIN_TOKEN } from './http-client.js';
 import { startFacade, type FacadeOptions, type RunningFacade } from '../../src/facade.js';
 import { startStubUpstream, type StubUpstream } from './stub-upstream.js';
 
@@ -56,6 +57,7 @@ default:
     logger: pino({ level: 'silent' }),
     watch: { debounceMs: 20, pollIntervalMs: 100 },
     env: {},
+    adminToken: ADMIN_TOKEN,
     ...options,
   });
   return {

@@ -52,6 +52,19 @@ export function send(
   });
 }
 
+/** The admin token the fixtures start the facade with (`adminToken`). */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** `send` to the admin plane with `Authorization: Bearer <token>` (default `ADMIN_TOKEN`). */
+export function sendAdmin(
+  port: number,
+  path: string,
+  options: { method?: string; body?: string | Buffer; token?: string } = {},
+): Promise<Reply> {
+  const { token = ADMIN_TOKEN, ...rest } = options;
+  return send(port, path, { ...rest, headers: { authorization: `Bearer ${token}` } });
+}
+
 /** Writes `raw` to the port and resolves with everything read until the server closes or 2 s. */
 export function sendRaw(port: number, raw: string): Promise<string> {
   return new Promise((resolve, reject) => {

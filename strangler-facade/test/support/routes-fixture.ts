@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { pino } from 'pino';
 
+import { ADMIN_TOKEN } from './http-client.js';
 import { startFacade, type FacadeOptions, type RunningFacade } from '../../src/facade.js';
 
 export interface RoutesFixture {
@@ -32,6 +33,7 @@ export async function startRoutesFixture(
     logger: pino({ level: 'silent' }),
     watch: { debounceMs: 20, pollIntervalMs: 100 },
     env: {},
+    adminToken: ADMIN_TOKEN,
     rolloutTickMs: 0,
     ...options,
   });

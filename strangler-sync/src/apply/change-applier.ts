@@ -28,6 +28,19 @@ export interface RowPosition {
 
 export type ApplyOutcome = 'applied' | 'skipped' | 'filtered' | 'dead-lettered';
 
+/** A change event and the position it writes at. */
+export interface PositionedEvent {
+  event: ChangeEvent;
+  position: RowPosition;
+}
+
+/** One row to write (or key to delete) at a position; `derived` values for upserts. */
+interface RowWrite {
+  row: Row;
+  position: RowPosition;
+  derived?: (string | null)[];
+}
+
 /** An event the `stop` policy refuses to go past. */
 export class DeadLetterStopError extends Error {
   constructor(
@@ -42,6 +55,24 @@ export class DeadLetterStopError extends Error {
     this.name = 'DeadLetterStopError';
   }
 }
+
+/**
+ * An event the caller chose to apply later instead of dead-lettering it (see `apply`'s
+ * `retryLater`; the Kafka apply's wait for a parent row on another topic). Nothing of it was
+ * written; the transaction is still open.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly event: ChangeEvent,
+    readonly reason: Error,
+  ) {
+    super(`change event (source lsn ${event.source.lsn}) to be applied later: ${reason.message}`);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Decides whether a failed event waits (RetryLaterError) rather than being dead-lettered. */
+export type RetryLater = (event: ChangeEvent, error: Error) => boolean;
 
 export interface ChangeApplierOptions {
   pipeline: string;
@@ -59,8 +90,10 @@ export interface ChangeApplierOptions {
  * anything already applied (a crash between the target commit and the slot acknowledgement, a
  * snapshot row older than a streamed change) claim nothing and change nothing.
  *
- * Every event runs under a savepoint: one that fails (constraint, type) is rolled back alone and
- * written to `_strangler_dead_letters` (policy `continue`), or stops the pipeline (`stop`).
+ * `apply` takes one event (guarded: under a savepoint, so one that fails (constraint, type) is
+ * rolled back alone and written to `_strangler_dead_letters` (policy `continue`), or stops the
+ * pipeline (`stop`)); `applyMany` takes a run of events set-based, one statement per table and
+ * kind. The order of the two, retries and dead letters are TargetBatch's job.
  */
 export class ChangeApplier {
   private readonly tables: SyncTables;
@@ -78,13 +111,15 @@ export class ChangeApplier {
   /**
    * Applies one event. `guarded: false` skips the per-event savepoint (a batch runs that way
    * first): an error then propagates, and the caller rolls the batch back and applies it again
-   * guarded, so only the failing event is dead-lettered.
+   * guarded, so only the failing event is dead-lettered. Guarded, an error `retryLater` accepts
+   * is thrown as a RetryLaterError instead of applying the dead-letter policy.
    */
   async apply(
     client: pg.ClientBase,
     event: ChangeEvent,
     position: RowPosition,
     guarded = true,
+    retryLater?: RetryLater,
   ): Promise<ApplyOutcome> {
     if (!guarded) return this.applyUnguarded(client, event, position);
     await client.query('SAVEPOINT strangler_event');
@@ -99,6 +134,7 @@ export class ChangeApplier {
       if (isTransient(cause)) throw cause;
       await client.query('ROLLBACK TO SAVEPOINT strangler_event');
       await client.query('RELEASE SAVEPOINT strangler_event');
+      if (retryLater?.(event, cause)) throw new RetryLaterError(event, cause);
       if (this.options.deadLetters === 'stop') throw new DeadLetterStopError(event, cause);
       await this.writeDeadLetter(client, event, cause);
       return 'dead-lettered';
@@ -165,6 +201,93 @@ export class ChangeApplier {
     }
   }
 
+  /**
+   * True when `applyMany` can take the event: an insert, update or delete of a mapped table
+   * without filter or derived columns (those need the target to evaluate each row), with every
+   * mapped column sent (no unchanged TOAST value).
+   */
+  canApplyInBulk(event: ChangeEvent): boolean {
+    const mapping = this.mappingFor(event);
+    if (!mapping || mapping.predicate || mapping.derived.length > 0) return false;
+    if (event.op === 'd') return Boolean(event.before);
+    if (event.op === 't') return false;
+    const after = event.after;
+    return Boolean(after) && !mapping.copied.some((c) => after?.[c.source] === UNAVAILABLE_VALUE);
+  }
+
+  /**
+   * Applies many events (each `canApplyInBulk`, in source order) set-based: one delete
+   * statement and one upsert statement per table, however many events. The result is the
+   * state the events applied one by one would leave:
+   *
+   * - Per row, only the last change counts: the events are collapsed per target key to the
+   *   last one, at its position (a primary-key update is a delete of the old key and a write
+   *   of the new one). The earlier ones were superseded inside this same target transaction.
+   * - Idempotence: each row's claim is the same compare-and-set as one event's.
+   * - Foreign keys: deletes first, children before parents (the mappings' order reversed:
+   *   the pipeline file lists parents first), then upserts, parents first. A batch whose
+   *   constraints need the source's exact order (a RESTRICT key, a unique value moving between
+   *   rows) fails here; the caller then applies it event by event, in source order.
+   *
+   * Unguarded: an error propagates (the caller rolls back and falls back). Returns one outcome
+   * per event: `applied` when the write its row ended with claimed the row (an earlier,
+   * superseded change of the row counts with it), `skipped` when the row was newer already.
+   */
+  async applyMany(
+    client: pg.ClientBase,
+    events: readonly PositionedEvent[],
+  ): Promise<ApplyOutcome[]> {
+    const tables = new Map<CompiledTableMapping, Map<string, TableWrite>>();
+    const ownKeys: { mapping: CompiledTableMapping; key: string }[] = [];
+    const write = (mapping: CompiledTableMapping, key: Row, change: TableWrite) => {
+      let rows = tables.get(mapping);
+      if (!rows) {
+        rows = new Map();
+        tables.set(mapping, rows);
+      }
+      const id = keyId(key, mapping);
+      rows.delete(id); // the last change of a key wins (and goes last)
+      rows.set(id, change);
+      return id;
+    };
+    for (const { event, position } of events) {
+      const mapping = this.mappingFor(event);
+      if (!mapping || !this.canApplyInBulk(event))
+        throw new Error(`event for ${event.source.schema}.${event.source.table} is not bulk-able`);
+      if (event.op === 'd') {
+        const key = pickKey(event.before ?? {}, mapping.sourceKey);
+        const id = write(mapping, key, { kind: 'delete', row: key, position });
+        ownKeys.push({ mapping, key: id });
+        continue;
+      }
+      const after = event.after ?? {};
+      const key = pickKey(after, mapping.sourceKey);
+      if (event.op === 'u' && event.before && keyChanged(event.before, key, mapping)) {
+        const old = pickKey(event.before, mapping.sourceKey);
+        write(mapping, old, { kind: 'delete', row: old, position });
+      }
+      ownKeys.push({ mapping, key: write(mapping, key, { kind: 'upsert', row: after, position }) });
+    }
+
+    const claimed = new Set<string>();
+    const run = async (kind: TableWrite['kind'], mapping: CompiledTableMapping) => {
+      const entries = [...(tables.get(mapping) ?? [])].filter(([, w]) => w.kind === kind);
+      if (entries.length === 0) return;
+      const rows = entries.map(([, w]) => w);
+      const ords =
+        kind === 'delete'
+          ? await this.deleteRows(client, mapping, rows)
+          : await this.upsertRows(client, mapping, rows);
+      for (const ord of ords) claimed.add(`${mapping.targetName}\u0000${entries[ord][0]}`);
+    };
+    const order = [...this.options.mappings.values()].filter((m) => tables.has(m));
+    for (const mapping of [...order].reverse()) await run('delete', mapping);
+    for (const mapping of order) await run('upsert', mapping);
+    return ownKeys.map(({ mapping, key }) =>
+      claimed.has(`${mapping.targetName}\u0000${key}`) ? 'applied' : 'skipped',
+    );
+  }
+
   /** Claims the row for `position` (compare-and-set on the version); false when not newer. */
   private async claim(
     client: pg.ClientBase,
@@ -175,14 +298,10 @@ export class ChangeApplier {
   ): Promise<boolean> {
     const statement = this.statementName(`claim:${mapping.targetName}`, () => {
       const keyArray = mapping.targetKey.map((k, i) => `$${i + 5}::${k.targetType}`).join(', ');
-      return `INSERT INTO ${this.tables.versions} AS v
-                (target_table, row_key, source_lsn, source_seq, deleted)
-              VALUES ($1, jsonb_build_array(${keyArray}), $2::pg_lsn, $3, $4)
-              ON CONFLICT (target_table, row_key) DO UPDATE
-                SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
-                    deleted = EXCLUDED.deleted
-                WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
-              RETURNING 1`;
+      return claimVersionsSql(
+        this.tables.versions,
+        `SELECT $1, jsonb_build_array(${keyArray}), $2::pg_lsn, $3::int, $4::boolean`,
+      );
     });
     const result = await client.query({
       name: statement.name,
@@ -205,36 +324,49 @@ export class ChangeApplier {
     key: Row,
     position: RowPosition,
   ): Promise<boolean> {
+    return (await this.deleteRows(client, mapping, [{ row: key, position }])).length > 0;
+  }
+
+  /**
+   * Claims each row's version as a tombstone and deletes the rows whose claim succeeded, in ONE
+   * statement for any number of keys (distinct). Returns the indexes of the claimed ones.
+   */
+  private async deleteRows(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    rows: readonly RowWrite[],
+  ): Promise<number[]> {
     const statement = this.statementName(`claim-delete:${mapping.targetName}`, () => {
-      const keyParams = mapping.targetKey.map((k, i) => `$${i + 4}::${k.targetType}`);
-      const where = mapping.targetKey
-        .map((k, i) => `${quoteIdent(k.target)} = ${keyParams[i]}`)
-        .join(' AND ');
-      return `WITH claim AS (
-                INSERT INTO ${this.tables.versions} AS v
-                  (target_table, row_key, source_lsn, source_seq, deleted)
-                VALUES ($1, jsonb_build_array(${keyParams.join(', ')}), $2::pg_lsn, $3::int, true)
-                ON CONFLICT (target_table, row_key) DO UPDATE
-                  SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
-                      deleted = true
-                  WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
-                RETURNING 1),
+      const typed = mapping.targetKey.map((k, i) => `input.k${i}::${k.targetType}`);
+      const keyArray = `jsonb_build_array(${typed.join(', ')})`;
+      const join = mapping.targetKey.map((k, i) => `t.${quoteIdent(k.target)} = ${typed[i]}`);
+      return `WITH input AS (
+                SELECT * FROM unnest($2::int[], $3::text[], $4::int[],
+                  ${mapping.targetKey.map((_, i) => `$${i + 5}::text[]`).join(', ')})
+                  AS input(ord, lsn, seq, ${mapping.targetKey.map((_, i) => `k${i}`).join(', ')})),
+              claim AS (${claimVersionsSql(
+                this.tables.versions,
+                `SELECT $1, ${keyArray}, input.lsn::pg_lsn, input.seq, true FROM input`,
+              )}),
               gone AS (
-                DELETE FROM ${qualified(mapping.target.schema, mapping.target.table)}
-                 WHERE ${where} AND EXISTS (SELECT 1 FROM claim))
-              SELECT count(*)::int AS claimed FROM claim`;
+                DELETE FROM ${qualified(mapping.target.schema, mapping.target.table)} AS t
+                 USING input WHERE ${join.join(' AND ')}
+                   AND ${keyArray} IN (SELECT row_key FROM claim))
+              SELECT coalesce(array_agg(input.ord), '{}') AS claimed FROM input
+               WHERE ${keyArray} IN (SELECT row_key FROM claim)`;
     });
-    const result = await client.query<{ claimed: number }>({
+    const result = await client.query<{ claimed: number[] }>({
       name: statement.name,
       text: statement.text,
       values: [
         mapping.targetName,
-        position.lsn,
-        position.seq,
-        ...mapping.targetKey.map((k) => toParam(key[k.source])),
+        rows.map((_, i) => i),
+        rows.map((r) => r.position.lsn),
+        rows.map((r) => r.position.seq),
+        ...mapping.targetKey.map((k) => rows.map((r) => textParam(r.row[k.source]))),
       ],
     });
-    return (result.rows[0]?.claimed ?? 0) > 0;
+    return result.rows[0]?.claimed ?? [];
   }
 
   /** Filter and derived columns, computed by the target database over the source row. */
@@ -357,43 +489,65 @@ export class ChangeApplier {
     derived: (string | null)[],
     position: RowPosition,
   ): Promise<boolean> {
+    return (await this.upsertRows(client, mapping, [{ row: after, position, derived }])).length > 0;
+  }
+
+  /**
+   * Claims each row's version at its own position and upserts the rows whose claim succeeded,
+   * in ONE statement for any number of rows (distinct keys: ON CONFLICT cannot touch a row
+   * twice). Returns the indexes of the claimed ones.
+   */
+  private async upsertRows(
+    client: pg.ClientBase,
+    mapping: CompiledTableMapping,
+    rows: readonly RowWrite[],
+  ): Promise<number[]> {
     const columns = [
       ...mapping.copied.map((c) => c.target),
       ...mapping.derived.map((d) => d.target),
     ];
-    const statement = this.statementName(`claim-upsert:${mapping.targetName}`, () =>
+    const statement = this.statementName(`claim-upsert-rows:${mapping.targetName}`, () =>
       this.claimAndUpsertSql(
         mapping,
         columns,
-        `SELECT ${columns.map((_, i) => `$${i + 4}::text AS c${i}`).join(', ')}`,
+        `SELECT * FROM unnest($2::int[], $3::text[], $4::int[],
+           ${columns.map((_, i) => `$${i + 5}::text[]`).join(', ')})
+           AS input(ord, lsn, seq, ${columns.map((_, i) => `c${i}`).join(', ')})`,
+        { lsn: 'input.lsn::pg_lsn', seq: 'input.seq' },
+        'ords',
       ),
     );
-    const result = await client.query<{ claimed: number }>({
+    const result = await client.query<{ claimed: number[] }>({
       name: statement.name,
       text: statement.text,
       values: [
         mapping.targetName,
-        position.lsn,
-        position.seq,
-        ...mapping.copied.map((c) => toParam(after[c.source])),
-        ...derived,
+        rows.map((_, i) => i),
+        rows.map((r) => r.position.lsn),
+        rows.map((r) => r.position.seq),
+        ...mapping.copied.map((c) => rows.map((r) => textParam(r.row[c.source]))),
+        ...mapping.derived.map((_, d) => rows.map((r) => r.derived?.[d] ?? null)),
       ],
     });
-    return (result.rows[0]?.claimed ?? 0) > 0;
+    return result.rows[0]?.claimed ?? [];
   }
 
   /**
-   * The one claim-and-upsert statement of `claimAndUpsert` (one row) and `applyReads` (many):
-   * `input` is a query with one text column `c<i>` per entry of `columns` and one row per row
-   * to write; $1 is the target table's name, $2 and $3 the position. Each row claims its version
-   * (compare-and-set: only when the position is newer), and only the rows whose claim succeeded
-   * are upserted, setting the mapped columns and nothing else (the target's other columns keep
-   * their values, or get their defaults on insert). Returns the number of rows claimed.
+   * The one claim-and-upsert statement of `upsertRows` (streamed rows, each at its position)
+   * and `applyReads` (snapshot rows, all at one position): `input` is a query with one text
+   * column `c<i>` per entry of `columns` and one row per row to write; $1 is the target table's
+   * name, `position` the SQL of each row's position (default $2 and $3). Each row claims its
+   * version (`claimVersionsSql`: only when the position is newer), and only the rows whose claim
+   * succeeded are upserted, setting the mapped columns and nothing else (the target's other
+   * columns keep their values, or get their defaults on insert). Returns the number of rows
+   * claimed, or (`ords`) the `ord` values of the input rows claimed.
    */
   private claimAndUpsertSql(
     mapping: CompiledTableMapping,
     columns: string[],
     input: string,
+    position: { lsn: string; seq: string } = { lsn: '$2::pg_lsn', seq: '$3::int' },
+    claimed: 'count' | 'ords' = 'count',
   ): string {
     const typeOf = (column: string) =>
       mapping.target.columns.find((c) => c.name === column)?.typeName ?? 'text';
@@ -404,15 +558,10 @@ export class ChangeApplier {
       .filter((c) => !keyColumns.includes(c))
       .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`);
     return `WITH input AS (${input}),
-            claim AS (
-              INSERT INTO ${this.tables.versions} AS v
-                (target_table, row_key, source_lsn, source_seq, deleted)
-              SELECT $1, ${keyArray}, $2::pg_lsn, $3::int, false FROM input
-              ON CONFLICT (target_table, row_key) DO UPDATE
-                SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
-                    deleted = false
-                WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
-              RETURNING row_key),
+            claim AS (${claimVersionsSql(
+              this.tables.versions,
+              `SELECT $1, ${keyArray}, ${position.lsn}, ${position.seq}, false FROM input`,
+            )}),
             upsert AS (
               INSERT INTO ${qualified(mapping.target.schema, mapping.target.table)}
                 (${columns.map(quoteIdent).join(', ')})
@@ -420,7 +569,12 @@ export class ChangeApplier {
                WHERE ${keyArray} IN (SELECT row_key FROM claim)
               ON CONFLICT (${keyColumns.map(quoteIdent).join(', ')})
               ${sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING'})
-            SELECT count(*)::int AS claimed FROM claim`;
+            ${
+              claimed === 'count'
+                ? 'SELECT count(*)::int AS claimed FROM claim'
+                : `SELECT coalesce(array_agg(input.ord), '{}') AS claimed FROM input
+                    WHERE ${keyArray} IN (SELECT row_key FROM claim)`
+            }`;
   }
 
   /** A prepared statement per distinct SQL text (parsed and planned once per connection). */
@@ -446,19 +600,19 @@ export class ChangeApplier {
   ): Promise<number> {
     const table = qualified(mapping.target.schema, mapping.target.table);
     const keyArray = `jsonb_build_array(${mapping.targetKey.map((k) => `t.${quoteIdent(k.target)}`).join(', ')})`;
-    const deleted = await client.query(
+    const deleted = await client.query<{ n: number }>(
       `WITH stale AS (
          DELETE FROM ${table} AS t
           WHERE NOT EXISTS (
             SELECT 1 FROM ${this.tables.versions} v
              WHERE v.target_table = $1 AND v.row_key = ${keyArray}
                AND (v.source_lsn, v.source_seq) >= ($2::pg_lsn, $3::int))
-         RETURNING ${keyArray} AS row_key)
-       INSERT INTO ${this.tables.versions} AS v (target_table, row_key, source_lsn, source_seq, deleted)
-       SELECT $1, row_key, $2::pg_lsn, $3::int, true FROM stale
-       ON CONFLICT (target_table, row_key) DO UPDATE
-         SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq, deleted = true
-         WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)`,
+         RETURNING ${keyArray} AS row_key),
+       tombstones AS (${claimVersionsSql(
+         this.tables.versions,
+         `SELECT $1, row_key, $2::pg_lsn, $3::int, true FROM stale`,
+       )})
+       SELECT count(*)::int AS n FROM stale`,
       [mapping.targetName, position.lsn, position.seq],
     );
     await client.query(
@@ -468,7 +622,7 @@ export class ChangeApplier {
           AND (v.source_lsn, v.source_seq) < ($2::pg_lsn, $3::int)`,
       [mapping.targetName, position.lsn, position.seq],
     );
-    return deleted.rowCount ?? 0;
+    return deleted.rows[0]?.n ?? 0;
   }
 
   private cached(key: string, build: () => string): string {
@@ -479,6 +633,32 @@ export class ChangeApplier {
     }
     return sql;
   }
+}
+
+/**
+ * THE row-version compare-and-set, for every statement that writes a row or a tombstone:
+ * `rows` is a query yielding (target_table, row_key, source_lsn, source_seq, deleted) with
+ * distinct keys; each becomes the row's version only when its position is newer than the
+ * version there (or there is none). RETURNING the keys claimed: the caller writes (or deletes)
+ * only those rows, in the same statement.
+ */
+export function claimVersionsSql(versionsTable: string, rows: string): string {
+  return `INSERT INTO ${versionsTable} AS v (target_table, row_key, source_lsn, source_seq, deleted)
+          ${rows}
+          ON CONFLICT (target_table, row_key) DO UPDATE
+            SET source_lsn = EXCLUDED.source_lsn, source_seq = EXCLUDED.source_seq,
+                deleted = EXCLUDED.deleted
+            WHERE (v.source_lsn, v.source_seq) < (EXCLUDED.source_lsn, EXCLUDED.source_seq)
+          RETURNING row_key`;
+}
+
+interface TableWrite extends RowWrite {
+  kind: 'upsert' | 'delete';
+}
+
+/** A row's identity within one table: its source key values, as text. */
+function keyId(key: Row, mapping: CompiledTableMapping): string {
+  return JSON.stringify(mapping.sourceKey.map((column) => textParam(key[column])));
 }
 
 function keyChanged(before: Row, key: Row, mapping: CompiledTableMapping): boolean {
@@ -530,6 +710,11 @@ const CONNECTION_MESSAGES = [
 
 function toParam(value: ColumnValue | undefined): string | number | boolean | null {
   return value === undefined ? null : value;
+}
+
+/** A value as an element of a text[] parameter. */
+function textParam(value: ColumnValue | undefined): string | null {
+  return value === undefined || value === null ? null : String(value);
 }
 
 function describeError(error: Error): string {

@@ -158,19 +158,13 @@ export async function resetOriginSession(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Records the source position of the transaction open in this session (its commit end LSN and
- * commit time): `pg_replication_origin_progress(<origin>, true)` then tells how far the target
- * has applied. Call inside the transaction, before COMMIT.
+ * SQL that records the source position of the transaction open in this session (its commit end
+ * LSN and commit time, given as SQL expressions): `pg_replication_origin_progress(<origin>,
+ * true)` then tells how far the target has applied. Run inside the transaction, before COMMIT
+ * (`recordAppliedCommit` runs it in its own statement, saving a round trip per commit).
  */
-export async function recordOriginPosition(
-  client: pg.ClientBase,
-  sourceLsn: string,
-  sourceCommitTime: Date,
-): Promise<void> {
-  await client.query('SELECT pg_replication_origin_xact_setup($1::pg_lsn, $2::timestamptz)', [
-    sourceLsn,
-    sourceCommitTime,
-  ]);
+export function originPositionSql(sourceLsn: string, sourceCommitTime: string): string {
+  return `SELECT pg_replication_origin_xact_setup(${sourceLsn}::pg_lsn, ${sourceCommitTime}::timestamptz)`;
 }
 
 /** Origin names on the server that are `origin` or one of its suffixed forms. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { qualified } from '../mapping/table-mapping.js';
+import { originPositionSql } from './replication-origin.js';
 
 /**
  * The sync's own tables in the target database (in the target schema, prefixed `_strangler_`).
@@ -158,17 +159,24 @@ export async function writeSyncState(
   );
 }
 
-/** Records the last applied source commit; call inside the transaction that applied it. */
+/**
+ * Records the last applied source commit; call inside the transaction that applied it. With
+ * `originPosition` (the streaming apply, in a session set up under its origin), the same
+ * statement records it as the origin's progress too (`originPositionSql`).
+ */
 export async function recordAppliedCommit(
   client: pg.ClientBase,
   schema: string,
   pipeline: string,
   commitEndLsn: string,
   sourceTime: Date | null,
+  options: { originPosition?: boolean } = {},
 ): Promise<void> {
+  const origin = options.originPosition && sourceTime !== null;
   const result = await client.query(
     `UPDATE ${syncTables(schema).state}
         SET applied_lsn = $2, applied_source_time = $3, updated_at = now()
+        ${origin ? `FROM (${originPositionSql('$2', '$3')}) AS origin` : ''}
       WHERE pipeline = $1`,
     [pipeline, commitEndLsn, sourceTime],
   );

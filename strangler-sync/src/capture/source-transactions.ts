@@ -45,6 +45,21 @@ export class SourceTransactions {
     private readonly options: SourceTransactionsOptions,
   ) {}
 
+  /** Starts streaming (resolves once the server accepted START_REPLICATION). */
+  start(): Promise<void> {
+    return this.stream.start();
+  }
+
+  /** Ends the stream: a pending and every later `next()` returns `end`. */
+  stop(): Promise<void> {
+    return this.stream.stop();
+  }
+
+  /** Wakes a pending `next()` with a `wake` item. */
+  wake(): void {
+    this.stream.wake();
+  }
+
   /** The source transaction being received (between its begin and its commit), if any. */
   get open(): SourceTransaction | null {
     return this.current;

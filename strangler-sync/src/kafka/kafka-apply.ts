@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import {
   DeadLetterStopError,
   isTransient,
+  RetryLaterError,
   type ChangeApplier,
   type RowPosition,
 } from '../apply/change-applier.js';
+import { TargetBatch } from '../apply/target-batch.js';
 import type { ChangeEvent } from '../change-event/change-event.js';
 import type { CompiledTableMapping } from '../mapping/table-mapping.js';
 import { withTransientRetry } from '../apply/transient-retry.js';
@@ -76,7 +78,8 @@ function isForeignKeyViolation(error: unknown): boolean {
  * PostgreSQL's own logical replication workers do: foreign keys (and user triggers) are not
  * enforced during apply, and the target converges to the source's consistent state. When the
  * role cannot be set (it needs a superuser or `GRANT SET ON PARAMETER`), or with `foreignKeys:
- * wait`, constraints are checked per event (`SET CONSTRAINTS ALL IMMEDIATE`);
+ * wait`, constraints are checked per statement (`SET CONSTRAINTS ALL IMMEDIATE`; event by event
+ * once a batch has failed);
  * when an event violates a foreign key, the events before it are committed (and their offsets),
  * its partition is paused and read again from that event a moment later, while the other
  * partitions go on, for up to `foreignKeyRetryMs`; only then is it applied under the pipeline's
@@ -333,7 +336,7 @@ export class KafkaChangeApplier {
   }
 
   /** COMMIT under the pipeline's origin, one session of this process at a time. */
-  private async commit(client: pg.PoolClient): Promise<void> {
+  private async commit(client: pg.ClientBase): Promise<void> {
     const previous = this.originTurn;
     let done: () => void = () => undefined;
     this.originTurn = new Promise<void>((resolve) => {
@@ -351,98 +354,62 @@ export class KafkaChangeApplier {
   }
 
   /**
-   * One target transaction for the items. If one violates a foreign key (its parent not applied
-   * yet), the ones before it are committed and `retryAt` names it, until it has waited
-   * `foreignKeyRetryMs`; after that, and on any other error, the items are applied one by one
-   * under savepoints and the dead-letter policy.
+   * One target transaction for the items, through the one apply algorithm (TargetBatch: set-based
+   * runs, then guarded halves down to single events, dead letters). Every record stands alone
+   * (Kafka has no source transaction boundaries). If one violates a foreign key (its parent not
+   * applied yet), the ones before it are committed and `retryAt` names it, until it has waited
+   * `foreignKeyRetryMs`; after that it goes under the dead-letter policy.
    */
   private async applyItems(
     client: pg.PoolClient,
     items: Item[],
     partition: string,
   ): Promise<{ retryAt?: number }> {
-    const { pipeline } = this.options;
-    let failedAt = -1;
-    let failure: unknown;
+    const { applier, pipeline, logger } = this.options;
+    const offsets = new Map(items.map((item) => [item.event, item.offset]));
+    const batch = new TargetBatch(client, applier, pipeline, logger, {
+      chunkSize: items.length,
+      // Checked per statement, so a violation names the event that has to wait.
+      afterBegin: async (c) => {
+        await c.query('SET CONSTRAINTS ALL IMMEDIATE');
+      },
+      commitTransaction: (c) => this.commit(c),
+      retryLater: (event, error) => this.waitsForParent(partition, offsets.get(event), error),
+    });
     try {
-      await this.applyUnguarded(client, items);
+      for (const { event, position } of items) {
+        await batch.apply(event, position);
+        batch.markBoundary();
+      }
+      await batch.commit();
       return {};
     } catch (error) {
-      failure = error;
-      failedAt = (error as { failedAt?: number }).failedAt ?? -1;
-      if (isTransient(error)) throw error;
-    }
-    const failed = items[failedAt];
-    if (failed && isForeignKeyViolation(failure)) {
-      const key = `${partition}:${failed.offset}`;
-      const since = this.firstFailure.get(key) ?? Date.now();
-      this.firstFailure.set(key, since);
-      if (Date.now() - since < (this.options.foreignKeyRetryMs ?? 60_000)) {
-        this.options.logger.debug(
-          { pipeline, at: key, err: failure },
-          'foreign key not satisfied yet: retrying from this record later',
-        );
-        if (failedAt === 0) return { retryAt: 0 };
-        try {
-          await this.applyUnguarded(client, items.slice(0, failedAt));
-          return { retryAt: failedAt };
-        } catch (error) {
-          if (isTransient(error)) throw error;
-          return { retryAt: 0 };
-        }
+      if (error instanceof RetryLaterError) {
+        const kept = await batch.keepCompleted(error.event);
+        if (kept > 0) await batch.commit();
+        return { retryAt: kept };
       }
-    }
-    await this.applyGuarded(client, items);
-    return {};
-  }
-
-  private async applyUnguarded(client: pg.PoolClient, items: Item[]): Promise<void> {
-    const { applier, pipeline } = this.options;
-    const outcomes: string[] = [];
-    let index = 0;
-    try {
-      await client.query('BEGIN');
-      // Checked per event, so a violation names the event that has to wait.
-      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
-      for (; index < items.length; index += 1) {
-        const item = items[index];
-        outcomes.push(await applier.apply(client, item.event, item.position, false));
-      }
-      await this.commit(client);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (error !== null && typeof error === 'object')
-        (error as { failedAt?: number }).failedAt = Math.min(index, items.length - 1);
+      // Policy "stop": the event is recorded before the pipeline halts (a restart redelivers
+      // the batch).
+      if (error instanceof DeadLetterStopError) await batch.recordStop(error);
+      else await batch.rollback().catch(() => undefined);
       throw error;
     }
-    outcomes.forEach((outcome, i) =>
-      syncMetrics.eventsApplied.inc({ pipeline, op: items[i].event.op, outcome }),
-    );
   }
 
-  /**
-   * Event by event under savepoints: only the failing event is dead-lettered (or, policy "stop",
-   * recorded before the pipeline halts; a restart redelivers the batch).
-   */
-  private async applyGuarded(client: pg.PoolClient, items: Item[]): Promise<void> {
-    const { applier, pipeline } = this.options;
-    try {
-      await client.query('BEGIN');
-      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
-      for (const { event, position } of items) {
-        const outcome = await applier.apply(client, event, position, true);
-        syncMetrics.eventsApplied.inc({ pipeline, op: event.op, outcome });
-        if (outcome === 'dead-lettered') syncMetrics.deadLetters.inc({ pipeline });
-      }
-      await this.commit(client);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (error instanceof DeadLetterStopError) {
-        await applier.writeDeadLetter(client, error.event, error.reason);
-        syncMetrics.deadLetters.inc({ pipeline });
-      }
-      throw error;
-    }
+  /** A foreign key violation waits for its parent, up to `foreignKeyRetryMs` per record. */
+  private waitsForParent(partition: string, offset: string | undefined, error: Error): boolean {
+    if (!isForeignKeyViolation(error) || offset === undefined) return false;
+    const key = `${partition}:${offset}`;
+    const since = this.firstFailure.get(key) ?? Date.now();
+    this.firstFailure.set(key, since);
+    const waiting = Date.now() - since < (this.options.foreignKeyRetryMs ?? 60_000);
+    if (waiting)
+      this.options.logger.debug(
+        { pipeline: this.options.pipeline, at: key, err: error },
+        'foreign key not satisfied yet: retrying from this record later',
+      );
+    return waiting;
   }
 }
 

@@ -34,6 +34,9 @@ export function resolveUrls(
 
 export async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
+  // A server shutting down (57P01) or a dropped connection: the next query on this client, or
+  // the replication stream, reports it; unheard, the event would crash the process.
+  client.on('error', () => undefined);
   await client.connect();
   await client.query(`SET TIME ZONE 'UTC'`);
   return client;
